@@ -1,0 +1,166 @@
+"""Storekeeper: create_app wires the extensions, blueprints and hooks. Nothing happens at import time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, g, request
+from werkzeug.middleware.proxy_fix import ProxyFix
+from whitenoise import WhiteNoise
+
+from .config import INSTANCE, ROOT, Config, load
+from .extensions import csrf, db, htmx, login_manager, migrate
+
+YEAR = 365 * 24 * 3600
+
+
+def create_app(config: str | Config | dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(INSTANCE),
+    )
+    overrides = {}
+    if isinstance(config, dict):
+        overrides = config
+        config = overrides.pop("STOREKEEPER_ENV", None)
+    cfg = config if isinstance(config, Config) else load(config)
+    app.config.from_object(cfg)
+    app.config.update(overrides)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True, render_as_batch=True)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    _init_login(app)
+
+    from .db_setup import configure_engine
+
+    with app.app_context():
+        configure_engine(db.engine)
+
+    _register_features(app)
+    _register_hooks(app)
+
+    from .cli import register as register_cli
+
+    register_cli(app)
+
+    _wrap_wsgi(app)
+    return app
+
+
+def _register_features(app: Flask) -> None:
+    # Importing the models of every feature here makes the metadata complete for migrations and create_all.
+    from . import features
+
+    features.register_all(app)
+
+
+def _init_login(app: Flask) -> None:
+    from flask import jsonify, redirect, url_for
+
+    from .auth.models import User
+
+    login_manager.init_app(app)
+    login_manager.session_protection = "basic"
+    login_manager.login_view = "auth.login"
+
+    @login_manager.user_loader
+    def load_user(token: str):
+        try:
+            user_id, version = (int(part) for part in token.split(":", 1))
+        except ValueError:
+            return None
+        user = db.session.get(User, user_id)
+        if user is None or not user.active or user.session_version != version:
+            return None  # deactivated, or signed out everywhere by a role/password change
+        return user
+
+    @login_manager.request_loader
+    def load_user_from_token(_request):
+        from .api.services import user_for_token
+        from .web.security import bearer_token
+
+        token = bearer_token()
+        return user_for_token(db.session, token) if token else None
+
+    @login_manager.unauthorized_handler
+    def unauthorized():
+        from .web.errors import wants_json
+        from .web.security import safe_next
+
+        if wants_json():
+            resp = jsonify(type="about:blank", title="Sign in needed", status=401, detail="Sign in or send a token.")
+            resp.status_code = 401
+            resp.mimetype = "application/problem+json"
+            return resp
+        target = url_for("auth.login", next=safe_next(request.full_path.rstrip("?"), "/"))
+        if request.headers.get("HX-Request"):
+            resp = app.response_class(status=401)
+            resp.headers["HX-Redirect"] = target
+            return resp
+        return redirect(target)
+
+
+def _register_hooks(app: Flask) -> None:
+    from flask_login import current_user
+
+    from .web import menu
+    from .web.assets import static_url
+    from .web.guards import enforce_audience
+    from .web.nav import bottom_nav, nav_url
+    from .web.scan_actions import new_scan_id
+    from .web.security import apply_headers, check_csrf, refuse_nul_bytes
+
+    app.before_request(refuse_nul_bytes)
+    app.before_request(check_csrf)
+    app.before_request(enforce_audience)
+
+    @app.after_request
+    def _headers(resp):
+        return apply_headers(resp, secure=app.config.get("SESSION_COOKIE_SECURE", False))
+
+    @app.teardown_request
+    def _forget(_exc):
+        g.pop("scan_source", None)
+
+    @app.context_processor
+    def _globals():
+        user = current_user if current_user.is_authenticated else None
+        return {
+            "static_url": static_url,
+            "new_scan_id": new_scan_id,
+            "bottom_nav": bottom_nav(user) if user else [],
+            "nav_url": nav_url,
+            "menu_entries": (lambda section: menu.entries(app, section, user.role)) if user else (lambda s: []),
+            "app_env": app.config.get("ENV_NAME"),
+        }
+
+    from .web import errors
+
+    errors.register(app)
+
+
+def _wrap_wsgi(app: Flask) -> None:
+    proxies = app.config.get("TRUSTED_PROXIES", 0)
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+
+    def static_headers(headers, path, url):
+        headers["X-Content-Type-Options"] = "nosniff"
+        if url.endswith("/sw.js"):
+            headers["Cache-Control"] = "no-cache"
+
+    from .web.assets import refresh_compressed
+
+    refresh_compressed(Path(app.static_folder))
+    # WhiteNoise serves /static with far-future caching (every URL carries ?v=<hash>) and pre-compressed .gz files.
+    app.wsgi_app = WhiteNoise(
+        app.wsgi_app,
+        root=str(Path(app.static_folder)),
+        prefix="static/",
+        max_age=YEAR,
+        add_headers_function=static_headers,
+    )

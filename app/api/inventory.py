@@ -1,0 +1,201 @@
+"""API operations on items and stock. Thin: parse (pydantic), call the stock services, shape the answer."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask import g
+from flask_login import current_user
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload
+
+from ..auth.models import User
+from ..auth.roles import ANYONE, FLOOR, MANAGERS
+from ..errors import NotFound
+from ..extensions import db
+from ..locations.models import Location
+from ..stock import counting
+from ..stock import services as stock
+from ..stock.models import CountSession, Item, StockBalance, StockMovement
+from ..uow import UnitOfWork
+from . import feeds, schemas
+from .openapi import operation, write_uow
+from .routes import bp
+
+feeds.install(StockMovement.__table__)
+
+
+def _who() -> stock.Actor:
+    return stock.Actor(actor_id=current_user.id, source="api", scan_id=g.api_key)
+
+
+def _item_out(item: Item, on_hand: Decimal | None = None) -> schemas.ItemOut:
+    if on_hand is None:
+        on_hand = db.session.scalar(
+            select(func.coalesce(func.sum(StockBalance.on_hand), 0)).where(StockBalance.item_id == item.id)
+        )
+    return schemas.ItemOut(
+        sku=item.sku, name=item.name, description=item.description, uom=item.uom, tracking=item.tracking,
+        expiry_required=item.expiry_required, reorder_point=item.reorder_point, safety_stock=item.safety_stock,
+        lead_time_days=item.lead_time_days, standard_cost=item.standard_cost,
+        valuation_method=item.valuation_method, active=item.active, on_hand=Decimal(on_hand),
+        barcodes=[
+            schemas.BarcodeOut(code=b.scan_code.label or b.code, level=b.level, pack_quantity=b.scan_code.pack_qty)
+            for b in item.barcodes
+        ],
+    )
+
+
+def _item(sku: str) -> Item:
+    item = db.session.scalar(select(Item).where(Item.sku == sku.strip().upper()))
+    if item is None:
+        raise NotFound(f"No item with SKU {sku}.", field="sku")
+    return item
+
+
+@operation(bp, "/items", "GET", summary="List or search items", roles=ANYONE, tag="items",
+           query=schemas.ItemQuery, response=schemas.ItemList)
+def list_items(query: schemas.ItemQuery):
+    stmt = select(Item).options(joinedload(Item.barcodes)).order_by(Item.sku)
+    if query.q:
+        stmt = stmt.where(or_(Item.sku.like(f"%{query.q.upper()}%"), Item.name.ilike(f"%{query.q}%")))
+    items = list(db.session.scalars(stmt.limit(query.limit)).unique())
+    totals = dict(
+        db.session.execute(
+            select(StockBalance.item_id, func.sum(StockBalance.on_hand))
+            .where(StockBalance.item_id.in_([i.id for i in items]))
+            .group_by(StockBalance.item_id)
+        ).all()
+    )
+    return schemas.ItemList(items=[_item_out(i, totals.get(i.id, Decimal(0))) for i in items])
+
+
+@operation(bp, "/items", "POST", summary="Create an item with its barcodes", roles=MANAGERS, tag="items",
+           body=schemas.ItemIn, response=schemas.ItemOut, status=201, errors=(409,))
+def create_item(body: schemas.ItemIn):
+    values = body.model_dump(exclude={"sku", "name", "barcodes"}, exclude_none=True)
+    item = stock.create_item(
+        sku=body.sku, name=body.name, uow=write_uow("items.create"),
+        barcodes=[(b.code, b.level, b.pack_quantity) for b in body.barcodes], **values,
+    )
+    return _item_out(item, Decimal(0))
+
+
+@operation(bp, "/items/<sku>", "GET", summary="One item", roles=ANYONE, tag="items", response=schemas.ItemOut,
+           errors=(404,))
+def get_item(sku: str):
+    return _item_out(_item(sku))
+
+
+@operation(bp, "/items/<sku>", "PATCH", summary="Change an item", roles=MANAGERS, tag="items",
+           body=schemas.ItemPatch, response=schemas.ItemOut, errors=(404, 409))
+def patch_item(sku: str, body: schemas.ItemPatch):
+    changes = body.model_dump(exclude_unset=True, exclude_none=True)
+    active = changes.pop("active", None)
+    item = _item(sku)
+    if changes:
+        item = stock.update_item(sku=item.sku, uow=write_uow("items.update"), **changes)
+    if active is not None:
+        # Setting the flag is idempotent by itself; the request's key was claimed by the change above (if any).
+        uow = UnitOfWork() if changes else write_uow("items.update")
+        item = stock.set_item_active(sku=item.sku, active=active, uow=uow)
+    return _item_out(item)
+
+
+@operation(bp, "/stock", "GET", summary="Balances: on hand, allocated, available", roles=ANYONE, tag="stock",
+           query=schemas.StockQuery, response=schemas.BalanceList)
+def balances(query: schemas.StockQuery):
+    stmt = (
+        select(StockBalance, Item.sku, Location.code)
+        .join(Item, Item.id == StockBalance.item_id)
+        .join(Location, Location.id == StockBalance.location_id)
+        .where(StockBalance.on_hand != 0)
+        .order_by(Item.sku, Location.walk_order, Location.code, StockBalance.lot)
+    )
+    if query.sku:
+        stmt = stmt.where(Item.sku == query.sku.strip().upper())
+    if query.location:
+        stmt = stmt.where(Location.code == query.location.strip().upper())
+    rows = db.session.execute(stmt.limit(5000)).all()
+    return schemas.BalanceList(items=[
+        schemas.BalanceOut(sku=sku, location=code, lot=b.lot, on_hand=b.on_hand, allocated=b.allocated,
+                           available=b.on_hand - b.allocated)
+        for b, sku, code in rows
+    ])
+
+
+def _moved(m: stock.Moved) -> schemas.MovedOut:
+    return _moved_out(m.as_outcome())
+
+
+def _moved_out(outcome: dict) -> schemas.MovedOut:
+    return schemas.MovedOut(**{k: v for k, v in outcome.items() if k in schemas.MovedOut.model_fields})
+
+
+@operation(bp, "/stock/receive", "POST", summary="Receive goods", roles=FLOOR, tag="stock",
+           body=schemas.ReceiveIn, response=schemas.MovedOut, errors=(404, 409))
+def receive(body: schemas.ReceiveIn):
+    return _moved(stock.receive(
+        sku=body.sku, location_code=body.location, quantity=body.quantity, unit_cost=body.unit_cost, lot=body.lot,
+        expiry=body.expiry, po_number=body.purchase_order, who=_who(), uow=write_uow("stock.receive", _moved_out),
+    ))
+
+
+@operation(bp, "/stock/move", "POST", summary="Move stock between locations", roles=FLOOR, tag="stock",
+           body=schemas.MoveIn, response=schemas.MovedOut, errors=(404, 409))
+def move(body: schemas.MoveIn):
+    return _moved(stock.relocate(
+        kind="move", sku=body.sku, from_code=body.from_location, to_code=body.to_location, quantity=body.quantity,
+        lot=body.lot, who=_who(), uow=write_uow("stock.move", _moved_out),
+    ))
+
+
+@operation(bp, "/stock/pick", "POST", summary="Pick stock out of a location", roles=FLOOR, tag="stock",
+           body=schemas.PickIn, response=schemas.MovedOut, errors=(404, 409))
+def pick(body: schemas.PickIn):
+    return _moved(stock.take_out(
+        kind="pick", sku=body.sku, location_code=body.location, quantity=body.quantity, lot=body.lot,
+        reference=body.order or "", who=_who(), uow=write_uow("stock.pick", _moved_out),
+    ))
+
+
+@operation(bp, "/stock/count", "POST", summary="Spot count: record what is there, adjusting the balance at once",
+           roles=MANAGERS, tag="stock", body=schemas.CountIn, response=schemas.CountOut, errors=(404, 409))
+def count(body: schemas.CountIn):
+    def answer(outcome: dict) -> schemas.CountOut:  # inside the count's own transaction: one commit, not two
+        return _count_out(db.session.scalar(select(CountSession).where(CountSession.number == outcome["number"])), body)
+
+    session = counting.count_now(
+        sku=body.sku, location_code=body.location, counted=body.counted, lot=body.lot, who=_who(),
+        uow=write_uow("stock.count", answer),
+    )
+    return _count_out(session, body)
+
+
+def _count_out(session: CountSession, body: schemas.CountIn) -> schemas.CountOut:
+    line = session.lines[0]
+    return schemas.CountOut(count=session.number, sku=body.sku.strip().upper(), location=body.location.strip().upper(),
+                            expected=line.expected, counted=line.counted, adjustment=line.counted - line.expected)
+
+
+@operation(bp, "/movements", "GET", summary="Every stock movement in order, cursor-paginated", roles=MANAGERS,
+           tag="feeds", query=schemas.FeedQuery, response=schemas.MovementPage)
+def movements(query: schemas.FeedQuery):
+    rows, next_cursor = feeds.page(db.session, StockMovement, query.after, query.limit)
+    codes = _codes({r.from_location_id for r in rows} | {r.to_location_id for r in rows})
+    skus = dict(db.session.execute(select(Item.id, Item.sku).where(Item.id.in_({r.item_id for r in rows}))).all())
+    people = dict(db.session.execute(select(User.id, User.email).where(User.id.in_({r.actor_id for r in rows}))).all())
+    return schemas.MovementPage(next=next_cursor, items=[
+        schemas.MovementOut(
+            id=r.id, kind=r.kind, sku=skus[r.item_id], from_location=codes.get(r.from_location_id),
+            to_location=codes.get(r.to_location_id), quantity=r.quantity, lot=r.lot, unit_cost=r.unit_cost,
+            total_cost=r.total_cost, reference=r.reference, actor=people.get(r.actor_id), source=r.source,
+            scan_id=r.scan_id, at=r.created_at,
+        )
+        for r in rows
+    ])
+
+
+def _codes(location_ids) -> dict[int, str]:
+    ids = {i for i in location_ids if i}
+    return dict(db.session.execute(select(Location.id, Location.code).where(Location.id.in_(ids))).all())

@@ -1,0 +1,116 @@
+"""Settings read from the environment.
+
+Three profiles: development (the default for `make run`), testing, and production. Production refuses to start
+without SECRET_KEY; local runs generate one once into instance/ so sessions survive restarts without a secret in
+the repository.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = Path(os.environ.get("STOREKEEPER_INSTANCE", ROOT / "instance"))
+
+
+class ConfigError(RuntimeError):
+    """The app cannot start with these settings."""
+
+
+def _local_secret_key() -> str:
+    INSTANCE.mkdir(parents=True, exist_ok=True)
+    path = INSTANCE / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _database_url(default_name: str) -> str:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        # Hosting platforms hand out postgres:// URLs; SQLAlchemy wants the driver named.
+        if url.startswith("postgres://"):
+            url = "postgresql+psycopg://" + url[len("postgres://") :]
+        elif url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url[len("postgresql://") :]
+        return url
+    INSTANCE.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{INSTANCE / default_name}"
+
+
+class Config:
+    ENV_NAME = "development"
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    SESSION_COOKIE_NAME = "storekeeper_session"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = 60 * 60 * 12  # one shift and a bit
+    WTF_CSRF_TIME_LIMIT = 60 * 60 * 12  # a page left open for a shift can still replay its offline queue
+    WTF_CSRF_HEADERS = ["X-CSRFToken"]
+    # CSRF is checked by our own hook (app/web/security.py): every cookie-authenticated state change, but not API
+    # calls that authenticate with a bearer token (no cookie, so nothing for a forged request to ride on).
+    WTF_CSRF_CHECK_DEFAULT = False
+    WTF_CSRF_SSL_STRICT = True
+    MAX_CONTENT_LENGTH = 8 * 1024 * 1024
+    PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a hash algorithm name, not a password
+    # Login throttle: failures per account and per client within the window before sign-in is refused.
+    LOGIN_WINDOW_SECONDS = 15 * 60
+    LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
+    LOGIN_MAX_FAILURES_PER_CLIENT = 20
+    SEED_DEMO_ALLOWED = True
+    # Number of reverse proxies in front of the app whose X-Forwarded-* headers we trust.
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
+
+    def __init__(self) -> None:
+        self.SECRET_KEY = os.environ.get("SECRET_KEY") or _local_secret_key()
+        self.SQLALCHEMY_DATABASE_URI = _database_url("storekeeper.sqlite3")
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+
+
+class TestingConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+    # Cheap hashes keep hundreds of test logins fast; production uses scrypt.
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # noqa: S105 - a hash algorithm name, not a password
+
+    def __init__(self) -> None:
+        self.SECRET_KEY = "testing-only-secret-key"  # noqa: S105 - never used outside the test profile
+        self.SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL") or _database_url("test.sqlite3")
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    SEED_DEMO_ALLOWED = False
+
+    def __init__(self) -> None:
+        secret = os.environ.get("SECRET_KEY")
+        if not secret or len(secret) < 32:
+            raise ConfigError("SECRET_KEY must be set (at least 32 characters) in production.")
+        self.SECRET_KEY = secret
+        url = os.environ.get("DATABASE_URL")
+        if not url:
+            raise ConfigError("DATABASE_URL must be set in production.")
+        self.SQLALCHEMY_DATABASE_URI = _database_url("storekeeper.sqlite3")
+
+
+PROFILES = {"development": DevelopmentConfig, "testing": TestingConfig, "production": ProductionConfig}
+
+
+def load(name: str | None = None) -> Config:
+    name = name or os.environ.get("STOREKEEPER_ENV", "development")
+    try:
+        return PROFILES[name]()
+    except KeyError:
+        raise ConfigError(f"Unknown STOREKEEPER_ENV {name!r}; use one of {', '.join(PROFILES)}.") from None

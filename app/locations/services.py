@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..errors import Conflict, Invalid, NotFound
+from ..scanning.registry import register_code
+from ..uow import UnitOfWork
+from .models import Location
+from .rules import check_kind, normalise_code
+
+
+def create_location(
+    *,
+    code: str,
+    name: str,
+    kind: str,
+    parent_code: str | None = None,
+    walk_order: int = 0,
+    holder_id: int | None = None,
+    uow: UnitOfWork,
+) -> Location:
+    with uow:
+        loc = create_location_within(uow.session, code=code, name=name, kind=kind, parent_code=parent_code,
+                                     walk_order=walk_order, holder_id=holder_id)
+        uow.commit()
+        return loc
+
+
+def update_location(*, code: str, name: str | None = None, walk_order=None, uow: UnitOfWork) -> Location:
+    """Rename a location or move it on the walking route. Its code is printed on labels, so it never changes."""
+    with uow:
+        s = uow.session
+        loc = s.scalar(select(Location).where(Location.code == normalise_code(code)))
+        if loc is None:
+            raise NotFound(f"No location with code {code}.", field="code")
+        if name is not None:
+            name = name.strip()
+            if not name:
+                raise Invalid("Give the location a name.", field="name")
+            loc.name = name[:120]
+        if walk_order not in (None, ""):
+            try:
+                loc.walk_order = int(str(walk_order).strip())
+            except ValueError:
+                raise Invalid("The walking order is a whole number.", field="walk_order") from None
+            if not 0 <= loc.walk_order <= 1_000_000:
+                raise Invalid("The walking order is between 0 and 1000000.", field="walk_order")
+        uow.commit()
+        return loc
+
+
+def set_location_active(*, code: str, active: bool, uow: UnitOfWork) -> Location:
+    with uow:
+        s = uow.session
+        loc = s.scalar(select(Location).where(Location.code == normalise_code(code)))
+        if loc is None:
+            raise NotFound(f"No location with code {code}.", field="code")
+        loc.active = active
+        uow.commit()
+        return loc
+
+
+def create_location_within(
+    s: Session,
+    *,
+    code: str,
+    name: str,
+    kind: str,
+    parent_code: str | None = None,
+    walk_order: int = 0,
+    holder_id: int | None = None,
+) -> Location:
+    """create_location inside the caller's open transaction (no commit): the CSV import creates many at once."""
+    code = normalise_code(code)
+    parent = None
+    if parent_code:
+        parent = s.scalar(select(Location).where(Location.code == normalise_code(parent_code)))
+        if parent is None:
+            raise NotFound(f"No location with code {parent_code}.", field="parent")
+    check_kind(kind, parent.kind if parent else None)
+    if s.scalar(select(Location.id).where(Location.code == code)):
+        raise Conflict(f"The location code {code} is already used.", field="code")
+    loc = Location(
+        code=code,
+        name=(name or code).strip()[:120],
+        kind=kind,
+        parent=parent,
+        walk_order=walk_order,
+        holder_id=holder_id,
+        active=True,
+    )
+    s.add(loc)
+    s.flush()
+    register_code(s, code, kind="location", target_id=loc.id)
+    return loc

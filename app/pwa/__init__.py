@@ -1,0 +1,1 @@
+"""The installable app: the web app manifest, the service worker and the offline page."""

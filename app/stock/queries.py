@@ -1,0 +1,308 @@
+"""Read side of stock: balances, the ledger proof, valuation and replenishment. Never writes."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..locations.models import Location
+from .models import CostLayer, Item, StockBalance, StockMovement
+from .types import money
+
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True)
+class Discrepancy:
+    item_id: int
+    location_id: int | None
+    lot: str
+    balance: Decimal
+    ledger: Decimal
+    what: str = "balance"
+
+    def __str__(self) -> str:
+        if self.what == "cost layers":
+            return f"item {self.item_id}: cost layers hold {self.balance}, balances hold {self.ledger}"
+        return (f"item {self.item_id} at location {self.location_id} lot {self.lot or '-'}: "
+                f"balance {self.balance} but ledger {self.ledger}")
+
+
+def ledger_totals(s: Session, item_id: int | None = None) -> dict[tuple[int, int, str], Decimal]:
+    """Σ quantity into each (item, location, lot) − Σ quantity out of it, from the movements alone."""
+    totals: dict[tuple[int, int, str], Decimal] = defaultdict(lambda: ZERO)
+    m = StockMovement
+    for loc_col, sign in ((m.to_location_id, 1), (m.from_location_id, -1)):
+        q = (select(m.item_id, loc_col, m.lot, func.sum(m.quantity)).where(loc_col.is_not(None))
+             .group_by(m.item_id, loc_col, m.lot))
+        if item_id is not None:
+            q = q.where(m.item_id == item_id)
+        for it, loc, lot, total in s.execute(q):
+            totals[(it, loc, lot)] += sign * (total or ZERO)
+    return dict(totals)
+
+
+def verify(s: Session) -> list[Discrepancy]:
+    """Every balance equals the sum of its ledger; the cost layers hold what the balances hold (when no balance is
+    negative). Returns what disagrees: an empty list is the proof."""
+    ledger = ledger_totals(s)
+    problems: list[Discrepancy] = []
+    balances = {(b.item_id, b.location_id, b.lot): b.on_hand for b in s.scalars(select(StockBalance))}
+    for key in sorted(set(ledger) | set(balances), key=lambda k: (k[0], k[1], k[2])):
+        have, want = balances.get(key, ZERO), ledger.get(key, ZERO)
+        if have != want:
+            problems.append(Discrepancy(key[0], key[1], key[2], have, want))
+    per_item: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    negative: set[int] = set()
+    for (item_id, _loc, _lot), on_hand in balances.items():
+        per_item[item_id] += on_hand
+        if on_hand < 0:
+            negative.add(item_id)
+    layers = dict(s.execute(select(CostLayer.item_id, func.sum(CostLayer.remaining_qty)).group_by(CostLayer.item_id)).all())
+    for item_id in sorted(set(per_item) | set(layers)):
+        if item_id in negative:
+            continue
+        have, want = layers.get(item_id) or ZERO, per_item.get(item_id, ZERO)
+        if have != want:
+            problems.append(Discrepancy(item_id, None, "", have, want, what="cost layers"))
+    return problems
+
+
+def on_hand_by_location(s: Session, item_id: int) -> list[tuple[Location, str, Decimal, Decimal]]:
+    """(location, lot, on hand, allocated) of an item, in walking order, non-zero only."""
+    rows = s.execute(
+        select(Location, StockBalance.lot, StockBalance.on_hand, StockBalance.allocated)
+        .join(StockBalance, StockBalance.location_id == Location.id)
+        .where(StockBalance.item_id == item_id, (StockBalance.on_hand != 0) | (StockBalance.allocated != 0))
+        .order_by(Location.walk_order, Location.code, StockBalance.lot)
+    )
+    return [tuple(r) for r in rows]
+
+
+def total_on_hand(s: Session, item_id: int) -> Decimal:
+    return s.scalar(select(func.sum(StockBalance.on_hand)).where(StockBalance.item_id == item_id)) or ZERO
+
+
+def balance_of(s: Session, item_id: int, location_id: int, lot: str = "") -> StockBalance | None:
+    return s.scalar(select(StockBalance).where(
+        StockBalance.item_id == item_id, StockBalance.location_id == location_id, StockBalance.lot == lot))
+
+
+def item_by_sku(s: Session, sku: str) -> Item | None:
+    return s.scalar(select(Item).where(Item.sku == (sku or "").strip().upper()))
+
+
+@dataclass
+class LocationValue:
+    location: Location
+    on_hand: Decimal
+    value: Decimal
+
+
+@dataclass
+class ItemValue:
+    item: Item
+    on_hand: Decimal
+    value: Decimal
+    locations: list[LocationValue]
+
+    @property
+    def unit_value(self) -> Decimal:
+        return money(self.value / self.on_hand) if self.on_hand else ZERO
+
+
+@dataclass
+class Valuation:
+    items: list[ItemValue]
+
+    @property
+    def total(self) -> Decimal:
+        return sum((i.value for i in self.items), ZERO)
+
+
+def valuation(s: Session, *, site_id: int | None = None) -> Valuation:
+    """On-hand value by each item's method. The item's value is exactly what its cost layers hold (the remaining
+    quantities at their costs: oldest for FIFO, newest for LIFO, the running average); a location's share is its
+    quantity at the item's unit value, the last location taking the rounding so the parts add up to the whole."""
+    layer_value: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for item_id, remaining, cost in s.execute(
+        select(CostLayer.item_id, CostLayer.remaining_qty, CostLayer.unit_cost).where(CostLayer.remaining_qty > 0)
+    ):
+        layer_value[item_id] += remaining * cost
+    rows = s.execute(
+        select(Item, Location, func.sum(StockBalance.on_hand))
+        .join(StockBalance, StockBalance.item_id == Item.id)
+        .join(Location, Location.id == StockBalance.location_id)
+        .where(StockBalance.on_hand != 0)
+        .group_by(Item.id, Location.id)
+        .order_by(Item.sku, Location.walk_order, Location.code)
+    ).all()
+    items: dict[int, ItemValue] = {}
+    for item, loc, qty in rows:
+        entry = items.setdefault(item.id, ItemValue(item, ZERO, money(layer_value.get(item.id, ZERO)), []))
+        entry.on_hand += qty
+        entry.locations.append(LocationValue(loc, qty, ZERO))
+    for entry in items.values():
+        unit = entry.value / entry.on_hand if entry.on_hand else ZERO
+        running = ZERO
+        for i, lv in enumerate(entry.locations):
+            lv.value = entry.value - running if i == len(entry.locations) - 1 else money(lv.on_hand * unit)
+            running += lv.value
+    result = list(items.values())
+    if site_id is not None:
+        result = _within_site(s, result, site_id)
+    return Valuation(result)
+
+
+def _within_site(s: Session, items: list[ItemValue], site_id: int) -> list[ItemValue]:
+    inside = set(descendant_ids(s, site_id))
+    kept = []
+    for entry in items:
+        locs = [lv for lv in entry.locations if lv.location.id in inside]
+        if locs:
+            kept.append(ItemValue(entry.item, sum((lv.on_hand for lv in locs), ZERO),
+                                  sum((lv.value for lv in locs), ZERO), locs))
+    return kept
+
+
+def descendant_ids(s: Session, root_id: int) -> list[int]:
+    """The location and everything inside it (site → zones → bins)."""
+    pairs = s.execute(select(Location.id, Location.parent_id)).all()
+    children: dict[int | None, list[int]] = defaultdict(list)
+    for loc_id, parent in pairs:
+        children[parent].append(loc_id)
+    out, todo = [], [root_id]
+    while todo:
+        node = todo.pop()
+        out.append(node)
+        todo.extend(children.get(node, []))
+    return out
+
+
+@dataclass(frozen=True)
+class Scanned:
+    """What a scan on a stock screen named: an item (with the lot, expiry and pack the label told), a location, or a
+    document (purchase order, order, count)."""
+
+    kind: str
+    key: str
+    label: str
+    item: Item | None = None
+    location: Location | None = None
+    pack_qty: int = 1
+    lot: str = ""
+    expiry: str = ""
+    quantity: int | None = None
+
+
+def classify(s: Session, raw: str) -> Scanned:
+    """One parse and one indexed lookup. Raises Invalid for a malformed code, NotFound for an unknown one."""
+    from ..errors import NotFound
+    from ..scanning.registry import lookup
+    from ..scanning.rules import parse
+
+    parsed = parse(raw)
+    row = lookup(s, parsed.key)
+    if row is None:
+        # Typed location codes and SKUs are looked up as typed too (the registry keys them upper-cased already).
+        raise NotFound(f"Unknown code {parsed.gtin or parsed.key}: nothing in Storekeeper has it.", field="scan")
+    if row.kind == "item":
+        item = s.get(Item, row.target_id)
+        lot = (parsed.serial if item.tracking == "serial" else parsed.lot) or ""
+        expiry = parsed.expiry or parsed.best_before
+        return Scanned("item", parsed.key, f"{item.sku} {item.name}", item=item, pack_qty=row.pack_qty, lot=lot,
+                       expiry=expiry.isoformat() if expiry else "", quantity=parsed.quantity)
+    if row.kind == "location":
+        loc = s.get(Location, row.target_id)
+        return Scanned("location", loc.code, f"{loc.code} {loc.name}", location=loc)
+    return Scanned(row.kind, row.code, row.label or row.code)
+
+
+def item_by_key(s: Session, key: str) -> Item | None:
+    """The item a registry key (GTIN-14 or SKU) names."""
+    from ..scanning.models import ScanCode
+
+    row = s.get(ScanCode, (key or "").strip().upper())
+    if row is None or row.kind != "item":
+        return None
+    return s.get(Item, row.target_id)
+
+
+def totals_on_hand(s: Session, item_ids: list[int]) -> dict[int, Decimal]:
+    rows = s.execute(select(StockBalance.item_id, func.sum(StockBalance.on_hand))
+                     .where(StockBalance.item_id.in_(item_ids)).group_by(StockBalance.item_id))
+    return {item_id: total or ZERO for item_id, total in rows}
+
+
+def stock_in_location(s: Session, location_id: int) -> list[tuple[Item, str, Decimal, Decimal]]:
+    """(item, lot, on hand, allocated) in a location and everything inside it."""
+    ids = descendant_ids(s, location_id)
+    rows = s.execute(
+        select(Item, StockBalance.lot, func.sum(StockBalance.on_hand), func.sum(StockBalance.allocated))
+        .join(StockBalance, StockBalance.item_id == Item.id)
+        .where(StockBalance.location_id.in_(ids), StockBalance.on_hand != 0)
+        .group_by(Item.id, StockBalance.lot).order_by(Item.sku, StockBalance.lot)
+    )
+    return [tuple(r) for r in rows]
+
+
+def sites(s: Session) -> list[Location]:
+    return list(s.scalars(select(Location).where(Location.kind == "site", Location.active).order_by(Location.code)))
+
+
+@dataclass
+class Reorder:
+    item: Item
+    on_hand: Decimal
+    available: Decimal
+    on_order: Decimal
+    daily_usage: Decimal
+    suggested: Decimal
+
+    @property
+    def status(self) -> str:
+        return "Out of stock" if self.on_hand <= 0 else "Below reorder point"
+
+
+USAGE_DAYS = 30
+
+
+def replenishment(s: Session) -> list[Reorder]:
+    """Active items out of stock or at/below their reorder point, with a suggested order quantity. Usage is what
+    left stock (picks, issues, consumption) over the last 30 days."""
+    from datetime import timedelta
+
+    from ..types import utcnow
+    from .models import PurchaseOrder, PurchaseOrderLine
+    from .rules import suggested_order_quantity
+
+    stock = {item_id: (on_hand or ZERO, allocated or ZERO) for item_id, on_hand, allocated in s.execute(
+        select(StockBalance.item_id, func.sum(StockBalance.on_hand), func.sum(StockBalance.allocated))
+        .group_by(StockBalance.item_id))}
+    on_order: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for item_id, ordered, received in s.execute(
+        select(PurchaseOrderLine.item_id, PurchaseOrderLine.ordered_qty, PurchaseOrderLine.received_qty)
+        .join(PurchaseOrder).where(PurchaseOrder.status.in_(("open", "partial")))
+    ):
+        on_order[item_id] += max(ZERO, ordered - received)
+    since = utcnow() - timedelta(days=USAGE_DAYS)
+    used = dict(s.execute(
+        select(StockMovement.item_id, func.sum(StockMovement.quantity))
+        .where(StockMovement.kind.in_(("pick", "issue", "consumption")), StockMovement.created_at >= since)
+        .group_by(StockMovement.item_id)).all())
+    out = []
+    for item in s.scalars(select(Item).where(Item.active).order_by(Item.sku)):
+        on_hand, allocated = stock.get(item.id, (ZERO, ZERO))
+        usage = (used.get(item.id) or ZERO) / USAGE_DAYS
+        suggested = suggested_order_quantity(
+            on_hand=on_hand, available=on_hand - allocated, on_order=on_order[item.id],
+            reorder_point=item.reorder_point, safety_stock=item.safety_stock, daily_usage=usage,
+            lead_time_days=item.lead_time_days)
+        if suggested > 0:
+            out.append(Reorder(item, on_hand, on_hand - allocated, on_order[item.id], usage.quantize(Decimal("0.01")),
+                               suggested))
+    return out

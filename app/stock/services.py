@@ -1,0 +1,688 @@
+"""Use cases that change stock. One call, one transaction (see app/uow.py); the ledger and the balances change
+together, under a lock.
+
+Locking: every use case first locks the row of each item it touches (SELECT … FOR UPDATE on PostgreSQL, in item
+id order; on SQLite the unit of work already holds the write lock from BEGIN IMMEDIATE). Holding the item lock,
+it reads and changes the balances and cost layers of that item, so concurrent scans queue instead of losing an
+update or overselling, and the first receipt into a new bin cannot create its balance twice.
+
+Scan actions claim the client's scan id in the same transaction (uow.claim) and record their outcome, so a
+resent or replayed scan answers "already recorded" and writes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..errors import Conflict, Invalid, NotFound
+from ..locations.models import Location
+from ..scanning.models import ScanCode
+from ..scanning.registry import register_code
+from ..scanning.rules import ParsedCode
+from ..scanning.rules import parse as parse_code
+from ..types import utcnow
+from ..uow import UnitOfWork
+from ..web.scan_actions import SOURCES
+from . import settings as stock_settings
+from .models import CostLayer, Item, ItemBarcode, StockBalance, StockLot, StockMovement
+from .rules import (
+    PACK_LEVELS,
+    TRACKING,
+    VALUATION,
+    InsufficientStock,
+    Layer,
+    average_after_receipt,
+    check_choice,
+    check_lot,
+    check_serial_quantity,
+    check_uom,
+    normalise_sku,
+    parse_cost,
+    parse_quantity,
+    plan_issue,
+)
+from .types import money, tidy
+
+__all__ = ["InsufficientStock", "NotFound", "consume_within"]
+
+ZERO = Decimal(0)
+
+
+# --- who did it -------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who made a movement, from where, with which scan."""
+
+    actor_id: int | None
+    source: str = "typed"
+    scan_id: str | None = None
+    device_time: datetime | None = None
+
+    def __post_init__(self):
+        if self.source not in SOURCES:
+            raise Invalid(f"Unknown scan source {self.source!r}.", field="source")
+
+
+@dataclass
+class Moved:
+    """What a stock action did, as shown to the person scanning and kept for a replay of the same scan."""
+
+    kind: str
+    sku: str
+    name: str
+    quantity: str
+    uom: str
+    lot: str = ""
+    from_location: str | None = None
+    to_location: str | None = None
+    movement_ids: list[int] = field(default_factory=list)
+    on_hand_from: str | None = None
+    on_hand_to: str | None = None
+    cost: str | None = None
+    reference: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    def as_outcome(self) -> dict:
+        return asdict(self)
+
+
+def _fingerprint(**values) -> str:
+    raw = json.dumps({k: str(v) for k, v in values.items()}, sort_keys=True)
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+# --- lookups under lock ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ItemRef:
+    item: Item
+    pack_qty: int = 1
+    parsed: ParsedCode | None = None
+
+
+def find_item(s: Session, code: str | None = None, *, sku: str | None = None) -> ItemRef:
+    """The item a scanned code (EAN/UPC/GTIN-14, GS1 string, SKU label) or a SKU names."""
+    if sku:
+        item = s.scalar(select(Item).where(Item.sku == normalise_sku(sku)))
+        if item is None:
+            raise NotFound(f"No item with SKU {sku.strip().upper()}.", field="sku")
+        return ItemRef(item)
+    parsed = parse_code(code or "")
+    row = s.get(ScanCode, parsed.key)
+    if row is None:
+        raise NotFound(f"Unknown code {parsed.gtin or parsed.key}: no item has this barcode.", field="code")
+    if row.kind != "item":
+        raise Invalid(f"{parsed.key} is a {row.kind}, not an item; scan the item's barcode.", field="code")
+    return ItemRef(s.get(Item, row.target_id), row.pack_qty, parsed)
+
+
+def find_location(s: Session, code: str, *, field: str = "location") -> Location:
+    key = (code or "").strip().upper()
+    if not key:
+        raise Invalid("Scan or type a location.", field=field)
+    loc = s.scalar(select(Location).where(Location.code == key))
+    if loc is None:
+        raise NotFound(f"No location with code {key}.", field=field)
+    if not loc.active:
+        raise Conflict(f"Location {key} is deactivated.", field=field)
+    return loc
+
+
+def by_number(s: Session, model, number: str, what: str, *, lock: bool = False, field: str = "number"):
+    """A purchase order, order or count by its number; locked for the transaction when asked."""
+    key = (number or "").strip().upper()
+    query = select(model).where(model.number == key)
+    row = s.scalar(query.with_for_update() if lock else query)
+    if row is None:
+        raise NotFound(f"No {what} {key}.", field=field)
+    return row
+
+
+def new_number(s: Session, model, row, prefix: str, start: int = 0, width: int = 4) -> str:
+    """A document number made from the new row's id, so two created at the same moment never get the same one."""
+    s.flush()
+    number = f"{prefix}{start + row.id:0{width}d}"
+    if s.scalar(select(model.id).where(model.number == number, model.id != row.id)):
+        number = f"{number}-{row.id}"  # someone typed this number by hand earlier
+    return number
+
+
+def placeholder_number() -> str:
+    return f"~{uuid.uuid4().hex[:20]}"
+
+
+def lock_items(s: Session, item_ids) -> None:
+    ids = sorted(set(item_ids))
+    if ids and s.get_bind().dialect.name != "sqlite":
+        s.execute(select(Item.id).where(Item.id.in_(ids)).order_by(Item.id).with_for_update())
+
+
+def _balance(s: Session, item_id: int, location_id: int, lot: str, *, create: bool) -> StockBalance | None:
+    bal = s.scalar(
+        select(StockBalance)
+        .where(StockBalance.item_id == item_id, StockBalance.location_id == location_id, StockBalance.lot == lot)
+        .with_for_update()
+    )
+    if bal is None and create:
+        bal = StockBalance(item_id=item_id, location_id=location_id, lot=lot, on_hand=ZERO, allocated=ZERO)
+        s.add(bal)
+    return bal
+
+
+def _lot_row(s: Session, item: Item, code: str, expiry: date | None, *, incoming: bool) -> StockLot | None:
+    if not code:
+        return None
+    row = s.scalar(select(StockLot).where(StockLot.item_id == item.id, StockLot.code == code))
+    if row is None:
+        if not incoming:
+            raise NotFound(f"{item.sku} has no lot {code}.", field="lot")
+        row = StockLot(item_id=item.id, code=code, expiry=expiry)
+        s.add(row)
+    elif expiry is not None and row.expiry is not None and row.expiry != expiry:
+        raise Invalid(
+            f"Lot {code} was received before with expiry {row.expiry.isoformat()}, not {expiry.isoformat()}.",
+            field="expiry",
+        )
+    elif expiry is not None and row.expiry is None:
+        row.expiry = expiry
+    return row
+
+
+def tracking_key(s: Session, ref: ItemRef, lot: str | None, expiry: date | None, *, incoming: bool) -> tuple[str, date | None]:
+    """The lot/serial this movement is about, merged from what was typed and what the GS1 label says."""
+    item, parsed = ref.item, ref.parsed
+    typed = (lot or "").strip()
+    scanned = ""
+    if parsed is not None:
+        scanned = (parsed.serial if item.tracking == "serial" else parsed.lot) or ""
+        expiry = expiry or parsed.expiry or parsed.best_before
+    if typed and scanned and typed != scanned:
+        raise Invalid(f"The label says lot {scanned} but {typed} was typed; which is it?", field="lot")
+    key = typed or scanned
+    if item.tracking == "none":
+        return "", None
+    row = s.scalar(select(StockLot).where(StockLot.item_id == item.id, StockLot.code == key)) if key else None
+    if expiry is None and row is not None:
+        expiry = row.expiry
+    key = check_lot(item.tracking, item.expiry_required, key, expiry, date.today(), incoming=incoming)
+    _lot_row(s, item, key, expiry, incoming=incoming)
+    return key, expiry
+
+
+def scanned_quantity(ref: ItemRef, count, *, field: str = "quantity") -> Decimal:
+    """Typed count × the pack quantity of the scanned code (a case of 12 scanned once is 12)."""
+    if (count is None or str(count).strip() == "") and ref.parsed is not None and ref.parsed.quantity:
+        count = ref.parsed.quantity
+    if count is None or str(count).strip() == "":
+        count = 1
+    qty = parse_quantity(count, uom=ref.item.uom, field=field) * ref.pack_qty
+    qty = parse_quantity(qty, uom=ref.item.uom, field=field)  # the multiplied quantity is still believable
+    check_serial_quantity(ref.item.tracking, qty)
+    return qty
+
+
+def _require_active(item: Item) -> None:
+    """Deactivated items are not received any more; stock already on the shelf may still leave."""
+    if not item.active:
+        raise Conflict(f"{item.sku} is deactivated; reactivate it before receiving it.", field="code")
+
+
+# --- the ledger primitives (inside an open transaction; the item is already locked) -------------------------------
+
+
+def _movement(s: Session, *, kind: str, item: Item, qty: Decimal, who: Actor, lot: str = "", expiry=None,
+              src: Location | None = None, dst: Location | None = None, unit_cost=None, total_cost=None,
+              reference: str = "", reason: str = "") -> StockMovement:
+    mv = StockMovement(
+        kind=kind, item_id=item.id, quantity=qty, lot=lot,
+        serial=lot if item.tracking == "serial" else None, expiry=expiry,
+        from_location_id=src.id if src else None, to_location_id=dst.id if dst else None,
+        unit_cost=unit_cost, total_cost=total_cost, reference=(reference or "")[:80], reason=(reason or "")[:40],
+        actor_id=who.actor_id, source=who.source, scan_id=who.scan_id, device_time=who.device_time,
+        created_at=utcnow(),
+    )
+    s.add(mv)
+    s.flush()
+    return mv
+
+
+def _layers(s: Session, item_id: int) -> list[CostLayer]:
+    return list(s.scalars(
+        select(CostLayer).where(CostLayer.item_id == item_id, CostLayer.remaining_qty > 0)
+        .order_by(CostLayer.id).with_for_update()
+    ))
+
+
+def _add_layer(s: Session, item: Item, qty: Decimal, unit_cost: Decimal, mv: StockMovement) -> None:
+    if item.valuation_method == "average":
+        layers = _layers(s, item.id)
+        on_hand = sum((layer.remaining_qty for layer in layers), ZERO)
+        average = layers[0].unit_cost if layers else unit_cost
+        for extra in layers[1:]:  # keep one merged layer
+            extra.remaining_qty = ZERO
+        new_cost = average_after_receipt(on_hand, average, qty, unit_cost)
+        if layers:
+            layers[0].unit_cost = new_cost
+            layers[0].remaining_qty = on_hand + qty
+            layers[0].original_qty = layers[0].original_qty + qty
+            return
+        s.add(CostLayer(item_id=item.id, movement_id=mv.id, unit_cost=new_cost, original_qty=qty, remaining_qty=qty))
+        return
+    s.add(CostLayer(item_id=item.id, movement_id=mv.id, unit_cost=unit_cost, original_qty=qty, remaining_qty=qty))
+
+
+def _draw_layers(s: Session, item: Item, qty: Decimal) -> tuple[Decimal, Decimal]:
+    """Take qty out of the item's cost layers by its method. Returns (unit cost, cost of goods)."""
+    layers = _layers(s, item.id)
+    by_id = {layer.id: layer for layer in layers}
+    fallback = layers[-1].unit_cost if layers else item.standard_cost
+    takes, total = plan_issue(
+        [Layer(x.id, x.remaining_qty, x.unit_cost) for x in layers], qty, item.valuation_method, fallback
+    )
+    for take in takes:
+        if take.layer_id is not None:
+            layer = by_id[take.layer_id]
+            layer.remaining_qty = layer.remaining_qty - take.quantity
+    return money(total / qty), total
+
+
+def _current_unit_cost(s: Session, item: Item) -> Decimal:
+    """What one more unit found on the shelf is worth: the newest layer's cost, else the standard cost."""
+    last = s.scalar(select(CostLayer.unit_cost).where(CostLayer.item_id == item.id).order_by(CostLayer.id.desc()).limit(1))
+    return last if last is not None else item.standard_cost
+
+
+def stock_in(s: Session, *, kind: str, item: Item, dst: Location, qty: Decimal, who: Actor, lot: str = "",
+             expiry=None, unit_cost: Decimal | None = None, reference: str = "", reason: str = "") -> tuple[StockMovement, StockBalance]:
+    """Stock arriving from outside (receipt, return, a count finding more): a new cost layer."""
+    if item.tracking == "serial":
+        here = s.scalar(select(Location.code).join(StockBalance, StockBalance.location_id == Location.id).where(
+            StockBalance.item_id == item.id, StockBalance.lot == lot, StockBalance.on_hand > 0).limit(1))
+        if here:
+            raise Conflict(f"Serial number {lot} of {item.sku} is already in stock, in {here}.", field="lot")
+    cost = unit_cost if unit_cost is not None else _current_unit_cost(s, item)
+    bal = _balance(s, item.id, dst.id, lot, create=True)
+    bal.put(qty)
+    mv = _movement(s, kind=kind, item=item, qty=qty, who=who, lot=lot, expiry=expiry, dst=dst, unit_cost=cost,
+                   total_cost=money(qty * cost), reference=reference, reason=reason)
+    _add_layer(s, item, qty, cost, mv)
+    return mv, bal
+
+
+def stock_out(s: Session, *, kind: str, item: Item, src: Location, qty: Decimal, who: Actor, lot: str = "",
+              expiry=None, reference: str = "", reason: str = "",
+              from_allocation: Decimal = ZERO) -> tuple[StockMovement, StockBalance]:
+    """Stock leaving (pick, issue, consumption): costed from the layers."""
+    allow_negative = stock_settings.current().allow_negative
+    bal = _balance(s, item.id, src.id, lot, create=allow_negative)
+    if bal is None:
+        where = f" (lot {lot})" if lot else ""
+        raise InsufficientStock(f"There is no {item.sku}{where} in {src.code}.", field="location", available="0")
+    bal.take(qty, allow_negative=allow_negative, from_allocation=from_allocation)
+    unit_cost, total = _draw_layers(s, item, qty)
+    mv = _movement(s, kind=kind, item=item, qty=qty, who=who, lot=lot, expiry=expiry, src=src, unit_cost=unit_cost,
+                   total_cost=total, reference=reference, reason=reason)
+    return mv, bal
+
+
+def transfer(s: Session, *, kind: str, item: Item, src: Location, dst: Location, qty: Decimal, who: Actor,
+             lot: str = "", expiry=None, reference: str = "", from_allocation: Decimal = ZERO):
+    """Stock changing place inside the company: no change of value."""
+    if src.id == dst.id:
+        raise Invalid(f"From and to are the same place ({src.code}).", field="to_location")
+    first, second = sorted([(src.id, "src"), (dst.id, "dst")])
+    locked = {name: _balance(s, item.id, loc_id, lot, create=True) for loc_id, name in (first, second)}
+    out_bal, in_bal = locked["src"], locked["dst"]
+    out_bal.take(qty, allow_negative=stock_settings.current().allow_negative, from_allocation=from_allocation)
+    in_bal.put(qty)
+    mv = _movement(s, kind=kind, item=item, qty=qty, who=who, lot=lot, expiry=expiry, src=src, dst=dst,
+                   reference=reference)
+    return mv, out_bal, in_bal
+
+
+# --- items --------------------------------------------------------------------------------------------------------------
+
+
+def _item_fields(values: dict) -> dict:
+    out: dict = {}
+    if "name" in values:
+        name = (values["name"] or "").strip()
+        if not name:
+            raise Invalid("Give the item a name.", field="name")
+        out["name"] = name[:120]
+    if "description" in values:
+        out["description"] = (values["description"] or "").strip()[:4000]
+    if "uom" in values:
+        out["uom"] = check_uom(values["uom"] or "ea")
+    if "tracking" in values:
+        out["tracking"] = check_choice(values["tracking"] or "none", TRACKING, "tracking", "tracking")
+    if "expiry_required" in values:
+        out["expiry_required"] = bool(values["expiry_required"])
+    uom = out.get("uom", values.get("_uom", "ea"))
+    for name in ("reorder_point", "safety_stock"):
+        if name in values:
+            raw = values[name]
+            out[name] = ZERO if raw in (None, "") else parse_quantity(raw, uom=uom, field=name, allow_zero=True)
+    if "lead_time_days" in values:
+        raw = values["lead_time_days"]
+        try:
+            days = int(str(raw).strip() or 0) if raw is not None else 0
+        except ValueError:
+            raise Invalid("The lead time is a whole number of days.", field="lead_time_days") from None
+        if not 0 <= days <= 3650:
+            raise Invalid("The lead time is between 0 and 3650 days.", field="lead_time_days")
+        out["lead_time_days"] = days
+    if "standard_cost" in values:
+        out["standard_cost"] = parse_cost(values["standard_cost"], field="standard_cost") or ZERO
+    if "valuation_method" in values and values["valuation_method"]:
+        out["valuation_method"] = check_choice(values["valuation_method"], VALUATION, "valuation method",
+                                               "valuation_method")
+    if out.get("tracking") == "none" and out.get("expiry_required"):
+        raise Invalid("Expiry dates are kept per lot: track the item by lot to require them.", field="expiry_required")
+    return out
+
+
+def create_item(*, sku: str, name: str, uow: UnitOfWork, barcodes: list[tuple[str, str, int]] = (), **values) -> Item:
+    """A new item. `barcodes` are (code, level, pack quantity), e.g. ("4006381333931", "each", 1)."""
+    sku = normalise_sku(sku)
+    values.setdefault("valuation_method", stock_settings.current().default_valuation)
+    fields = _item_fields({"name": name, **values})
+    with uow:
+        item = _create_item(uow.session, sku, fields, barcodes)
+        uow.commit()
+        return item
+
+
+def create_item_within(s: Session, *, sku: str, name: str, barcodes: list[tuple[str, str, int]] = (),
+                       **values) -> Item:
+    """create_item inside the caller's open transaction (no commit): the CSV import creates many at once."""
+    sku = normalise_sku(sku)
+    values.setdefault("valuation_method", stock_settings.current().default_valuation)
+    return _create_item(s, sku, _item_fields({"name": name, **values}), barcodes)
+
+
+def _create_item(s: Session, sku: str, fields: dict, barcodes) -> Item:
+    if s.scalar(select(Item.id).where(Item.sku == sku)):
+        raise Conflict(f"The SKU {sku} is already used.", field="sku")
+    if s.get(ScanCode, sku) is not None:
+        raise Conflict(f"{sku} is already the code of something else; choose another SKU.", field="sku")
+    item = Item(sku=sku, active=True, **fields)
+    s.add(item)
+    s.flush()
+    register_code(s, sku, kind="item", target_id=item.id, label=sku)
+    for code, level, pack in barcodes:
+        _attach(s, item, code, level, pack)
+    return item
+
+
+def update_item(*, sku: str, uow: UnitOfWork, **values) -> Item:
+    with uow:
+        s = uow.session
+        item = find_item(s, sku=sku).item
+        lock_items(s, [item.id])
+        fields = _item_fields({**values, "_uom": item.uom})
+        holds_stock = s.scalar(select(StockBalance.id).where(StockBalance.item_id == item.id, StockBalance.on_hand != 0).limit(1))
+        if holds_stock:
+            for name, what in (("valuation_method", "valuation method"), ("uom", "unit of measure"), ("tracking", "tracking")):
+                if name in fields and fields[name] != getattr(item, name):
+                    raise Conflict(f"The {what} of {item.sku} can only change while it holds no stock.", field=name)
+        tracking = fields.get("tracking", item.tracking)
+        if tracking == "none" and fields.get("expiry_required", item.expiry_required):
+            raise Invalid("Expiry dates are kept per lot: track the item by lot to require them.", field="expiry_required")
+        for name, value in fields.items():
+            setattr(item, name, value)
+        uow.commit()
+        return item
+
+
+def set_item_active(*, sku: str, active: bool, uow: UnitOfWork) -> Item:
+    with uow:
+        item = find_item(uow.session, sku=sku).item
+        item.active = active
+        uow.commit()
+        return item
+
+
+def _barcode_key(code: str) -> tuple[str, str]:
+    """(registry key, label as printed) of a product barcode; the key is its GTIN-14."""
+    digits = (code or "").strip()
+    parsed = parse_code(digits)
+    if parsed.kind != "gtin":
+        raise Invalid("A barcode to attach is an EAN-13, UPC-A, EAN-8 or GTIN-14 (digits only).", field="code")
+    return parsed.key, digits
+
+
+def _attach(s: Session, item: Item, code: str, level: str, pack_qty) -> ItemBarcode:
+    level = check_choice(level or "each", PACK_LEVELS, "pack level", "level")
+    try:
+        pack = int(str(pack_qty).strip())
+    except ValueError:
+        raise Invalid("The pack quantity is a whole number of units.", field="pack_qty") from None
+    if not 1 <= pack <= 100_000:
+        raise Invalid("The pack quantity is between 1 and 100000 units.", field="pack_qty")
+    if level == "each" and pack != 1:
+        raise Invalid("An 'each' barcode stands for one unit; use inner or case for packs.", field="pack_qty")
+    if level != "each" and pack == 1:
+        raise Invalid(f"A {level} barcode stands for more than one unit; give its pack quantity.", field="pack_qty")
+    key, label = _barcode_key(code)
+    register_code(s, key, kind="item", target_id=item.id, pack_qty=pack, label=label)
+    row = ItemBarcode(code=key, item_id=item.id, level=level)
+    s.add(row)
+    s.flush()
+    return row
+
+
+def attach_barcode_within(s: Session, *, item: Item, code: str, level: str = "each", pack_qty=1) -> ItemBarcode:
+    """attach_barcode inside the caller's open transaction (no commit): the CSV import."""
+    return _attach(s, item, code, level, pack_qty)
+
+
+def attach_barcode(*, sku: str, code: str, level: str = "each", pack_qty=1, uow: UnitOfWork) -> ItemBarcode:
+    with uow:
+        item = find_item(uow.session, sku=sku).item
+        row = _attach(uow.session, item, code, level, pack_qty)
+        uow.commit()
+        return row
+
+
+def detach_barcode(*, sku: str, code: str, uow: UnitOfWork) -> None:
+    with uow:
+        s = uow.session
+        item = find_item(s, sku=sku).item
+        key, _ = _barcode_key(code)
+        row = s.get(ItemBarcode, key)
+        if row is None or row.item_id != item.id:
+            raise NotFound(f"{item.sku} has no barcode {code}.", field="code")
+        s.delete(row)
+        s.flush()
+        s.delete(s.get(ScanCode, key))
+        uow.commit()
+
+
+# --- scan actions ---------------------------------------------------------------------------------------------------
+
+
+def moved(kind, item: Item, qty, lot, mv: StockMovement, src=None, dst=None, out_bal=None, in_bal=None,
+             notes=()) -> Moved:
+    return Moved(
+        kind=kind, sku=item.sku, name=item.name, quantity=str(qty), uom=item.uom, lot=lot,
+        from_location=src.code if src else None, to_location=dst.code if dst else None, movement_ids=[mv.id],
+        on_hand_from=str(out_bal.on_hand) if out_bal is not None else None,
+        on_hand_to=str(in_bal.on_hand) if in_bal is not None else None,
+        cost=str(tidy(mv.total_cost)) if mv.total_cost is not None else None, reference=mv.reference, notes=list(notes),
+    )
+
+
+def claim_scan(uow: UnitOfWork, scope: str, who: Actor, **request) -> None:
+    if who.scan_id:
+        uow.claim(who.scan_id, scope=scope, actor_id=who.actor_id, fingerprint=_fingerprint(**request),
+                  device_time=who.device_time)
+
+
+def receive(*, code: str | None = None, sku: str | None = None, location_code: str, quantity=None, who: Actor,
+            uow: UnitOfWork, lot: str | None = None, expiry: date | None = None, unit_cost=None,
+            po_number: str | None = None, reference: str = "") -> Moved:
+    """Goods arrive at a dock or bin, against a purchase order or not. Records the unit cost (the PO line's, the
+    one typed, or the item's standard cost)."""
+    with uow:
+        claim_scan(uow, "stock.receive", who, code=code, sku=sku, loc=location_code, qty=quantity, lot=lot, po=po_number)
+        result = receive_within(uow.session, code=code, sku=sku, location_code=location_code, quantity=quantity,
+                                who=who, lot=lot, expiry=expiry, unit_cost=unit_cost, po_number=po_number,
+                                reference=reference)
+        uow.record(result.as_outcome())
+        uow.commit()
+        return result
+
+
+def receive_within(s: Session, *, code: str | None = None, sku: str | None = None, location_code: str, quantity=None,
+                   who: Actor, lot: str | None = None, expiry: date | None = None, unit_cost=None,
+                   po_number: str | None = None, reference: str = "") -> Moved:
+    """receive inside the caller's open transaction: no claim of the scan id, no commit (the CSV import's opening
+    stock receives many lines in one transaction). Locks the item like receive."""
+    cost = parse_cost(unit_cost)
+    ref = find_item(s, code, sku=sku)
+    item = ref.item
+    _require_active(item)
+    dst = find_location(s, location_code)
+    qty = scanned_quantity(ref, quantity)
+    lock_items(s, [item.id])
+    lot_key, expiry = tracking_key(s, ref, lot, expiry, incoming=True)
+    notes: list[str] = []
+    if po_number:
+        from .purchasing import receive_on_po
+
+        po_cost, notes, reference = receive_on_po(s, po_number, item, qty)
+        cost = cost if cost is not None else po_cost
+    if cost is None:
+        cost = item.standard_cost
+    mv, bal = stock_in(s, kind="receipt", item=item, dst=dst, qty=qty, who=who, lot=lot_key, expiry=expiry,
+                       unit_cost=cost, reference=reference or (po_number or ""))
+    return moved("receipt", item, qty, lot_key, mv, dst=dst, in_bal=bal, notes=notes)
+
+
+def relocate(*, kind: str = "move", code: str | None = None, sku: str | None = None, from_code: str, to_code: str,
+             quantity=None, who: Actor, uow: UnitOfWork, lot: str | None = None, reference: str = "") -> Moved:
+    """Put away (dock → bin) or move (bin → bin). The value does not change; the place does."""
+    if kind not in ("put_away", "move"):
+        raise Invalid("A relocation is a put-away or a move.", field="kind")
+    with uow:
+        s = uow.session
+        claim_scan(uow, f"stock.{kind}", who, code=code, sku=sku, src=from_code, dst=to_code, qty=quantity, lot=lot)
+        ref = find_item(s, code, sku=sku)
+        item = ref.item
+        src = find_location(s, from_code, field="from_location")
+        dst = find_location(s, to_code, field="to_location")
+        qty = scanned_quantity(ref, quantity)
+        lock_items(s, [item.id])
+        lot_key, expiry = tracking_key(s, ref, lot, None, incoming=False)
+        mv, out_bal, in_bal = transfer(s, kind=kind, item=item, src=src, dst=dst, qty=qty, who=who, lot=lot_key,
+                                       expiry=expiry, reference=reference)
+        result = moved(kind, item, qty, lot_key, mv, src=src, dst=dst, out_bal=out_bal, in_bal=in_bal)
+        uow.record(result.as_outcome())
+        uow.commit()
+        return result
+
+
+def take_out(*, kind: str = "pick", code: str | None = None, sku: str | None = None, location_code: str,
+             quantity=None, who: Actor, uow: UnitOfWork, lot: str | None = None, reference: str = "") -> Moved:
+    """Stock leaves without an order: an ad-hoc pick, or an issue to a job or cost centre (kind "issue")."""
+    if kind not in ("pick", "issue"):
+        raise Invalid("Taking stock out is a pick or an issue.", field="kind")
+    if kind == "issue" and not (reference or "").strip():
+        raise Invalid("Say which job or cost centre the stock is issued to.", field="reference")
+    with uow:
+        s = uow.session
+        claim_scan(uow, f"stock.{kind}", who, code=code, sku=sku, loc=location_code, qty=quantity, lot=lot, ref=reference)
+        ref = find_item(s, code, sku=sku)
+        item = ref.item
+        src = find_location(s, location_code)
+        qty = scanned_quantity(ref, quantity)
+        lock_items(s, [item.id])
+        lot_key, expiry = tracking_key(s, ref, lot, None, incoming=False)
+        mv, bal = stock_out(s, kind=kind, item=item, src=src, qty=qty, who=who, lot=lot_key, expiry=expiry,
+                            reference=reference.strip())
+        result = moved(kind, item, qty, lot_key, mv, src=src, out_bal=bal)
+        uow.record(result.as_outcome())
+        uow.commit()
+        return result
+
+
+def return_stock(*, code: str | None = None, sku: str | None = None, location_code: str, quantity=None, who: Actor,
+                 uow: UnitOfWork, lot: str | None = None, reference: str = "", reason: str = "") -> Moved:
+    """Stock coming back (unused parts from a job, a customer return) into a bin, at the item's current cost."""
+    with uow:
+        s = uow.session
+        claim_scan(uow, "stock.return", who, code=code, sku=sku, loc=location_code, qty=quantity, lot=lot, ref=reference)
+        ref = find_item(s, code, sku=sku)
+        item = ref.item
+        dst = find_location(s, location_code)
+        qty = scanned_quantity(ref, quantity)
+        lock_items(s, [item.id])
+        lot_key, expiry = tracking_key(s, ref, lot, None, incoming=True)
+        mv, bal = stock_in(s, kind="return", item=item, dst=dst, qty=qty, who=who, lot=lot_key, expiry=expiry,
+                           reference=reference.strip(), reason=reason)
+        result = moved("return", item, qty, lot_key, mv, dst=dst, in_bal=bal)
+        uow.record(result.as_outcome())
+        uow.commit()
+        return result
+
+
+def adjust_within(s: Session, *, item: Item, location: Location, lot: str, delta: Decimal, who: Actor,
+                  reference: str, reason: str) -> StockMovement | None:
+    """Correct a balance by a counted variance with a count_adjustment movement (inside an open transaction, the
+    item locked). The variance was taken when the line was counted, against the balance of that moment, so stock
+    picked or put away since then is neither lost nor found twice."""
+    if delta == 0:
+        return None
+    if delta > 0:
+        mv, _ = stock_in(s, kind="count_adjustment", item=item, dst=location, qty=delta, who=who, lot=lot,
+                         reference=reference, reason=reason)
+        return mv
+    bal = _balance(s, item.id, location.id, lot, create=True)
+    loss = -delta
+    if bal.on_hand - loss < 0 and not stock_settings.current().allow_negative:
+        raise InsufficientStock(
+            f"{item.sku} in {location.code} holds {bal.on_hand} now, so it cannot lose {loss}; count it again.",
+            field="quantity", available=str(bal.on_hand),
+        )
+    bal.on_hand = bal.on_hand - loss
+    unit_cost, total = _draw_layers(s, item, loss)
+    return _movement(s, kind="count_adjustment", item=item, qty=delta, who=who, lot=lot, dst=location,
+                     unit_cost=unit_cost, total_cost=total, reference=reference, reason=reason)
+
+
+def consume_within(uow: UnitOfWork, *, sku: str, location_code: str, quantity, reference: str, actor_id: int,
+                   source: str = "typed", lot: str | None = None) -> StockMovement:
+    """Consume spare parts inside the caller's already-open unit of work (maintenance uses it).
+
+    No commit and no claim: the caller's transaction owns both, so the part leaves stock exactly when the
+    maintenance record is committed, and not at all when it rolls back. Locks the item and its balance, writes a
+    `consumption` movement costed from the cost layers. Raises InsufficientStock (a Conflict, 409) when the place
+    holds less than `quantity`, NotFound (404) for an unknown SKU or location, Invalid (422) for a bad quantity,
+    a missing or expired lot.
+    """
+    s = uow.session
+    who = Actor(actor_id=actor_id, source=source)
+    ref = find_item(s, sku=sku)
+    item = ref.item
+    src = find_location(s, location_code)
+    qty = parse_quantity(quantity, uom=item.uom)
+    check_serial_quantity(item.tracking, qty)
+    if not (reference or "").strip():
+        raise Invalid("Say what the parts were consumed for (a maintenance job).", field="reference")
+    lock_items(s, [item.id])
+    lot_key, expiry = tracking_key(s, ref, lot, None, incoming=False)
+    mv, _ = stock_out(s, kind="consumption", item=item, src=src, qty=qty, who=who, lot=lot_key, expiry=expiry,
+                      reference=reference.strip())
+    return mv

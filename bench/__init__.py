@@ -1,0 +1,1 @@
+"""Storekeeper's benchmark: `make bench` (python -m bench). See bench/REPORT.md for the latest figures."""

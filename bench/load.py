@@ -1,0 +1,214 @@
+"""The load generator: a separate process that drives the server over loopback with a small asyncio HTTP/1.1
+client (keep-alive, one connection per virtual client). A raw client keeps the generator's own CPU cost low on a
+2-core machine, where an elaborate client would steal time from the server it measures.
+
+Input (JSON on stdin): base URL, the scenario list, the concurrency levels, request and time caps. Output (JSON on
+stdout): per operation and concurrency, the client-side latencies summarised, throughput and status counts.
+Every write carries a fresh scan id / Idempotency-Key. Every loop is bounded by a request count and a deadline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import sys
+import time
+import uuid
+from datetime import date, timedelta
+from urllib.parse import urlsplit
+
+from .stats import summary
+
+
+class Conn:
+    def __init__(self, host: str, port: int):
+        self.host, self.port = host, port
+        self.reader = self.writer = None
+
+    async def request(self, method: str, path: str, headers: dict | None = None, body: bytes = b"") -> tuple[int, dict, bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        head = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}", f"Content-Length: {len(body)}"]
+        head += [f"{k}: {v}" for k, v in (headers or {}).items()]
+        self.writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + body)
+        try:
+            status_line = await self.reader.readline()
+            if not status_line:
+                raise ConnectionError("closed")
+            status = int(status_line.split()[1])
+            hdrs: dict[str, str] = {}
+            cookies = []
+            while True:
+                line = await self.reader.readline()
+                if line in (b"\r\n", b""):
+                    break
+                k, _, v = line.decode("latin-1").partition(":")
+                k = k.strip().lower()
+                if k == "set-cookie":
+                    cookies.append(v.strip())
+                hdrs[k] = v.strip()
+            hdrs["_cookies"] = cookies
+            if hdrs.get("transfer-encoding", "").lower() == "chunked":
+                data = b""
+                while True:
+                    size = int((await self.reader.readline()).strip(), 16)
+                    if size == 0:
+                        await self.reader.readline()
+                        break
+                    data += await self.reader.readexactly(size)
+                    await self.reader.readline()
+            else:
+                data = await self.reader.readexactly(int(hdrs.get("content-length", "0")))
+            if hdrs.get("connection", "").lower() == "close":
+                await self.close()
+            return status, hdrs, data
+        except (ConnectionError, asyncio.IncompleteReadError, ValueError, IndexError):
+            await self.close()
+            raise
+
+    async def close(self):
+        if self.writer is not None:
+            self.writer.close()
+            try:
+                await self.writer.wait_closed()
+            except Exception:  # noqa: BLE001, S110 - closing a broken socket
+                pass
+        self.reader = self.writer = None
+
+
+class Session:
+    """A signed-in browser-like client: session cookie and CSRF token."""
+
+    def __init__(self, cookie: str, csrf: str, token: str):
+        self.cookie, self.csrf, self.token = cookie, csrf, token
+
+
+async def sign_in(host, port, email, password) -> tuple[str, str]:
+    c = Conn(host, port)
+    st, h, body = await c.request("GET", "/login")
+    cookie = _cookie(h)
+    csrf = re.search(rb'name="csrf-token" content="([^"]+)"', body).group(1).decode()
+    form = f"email={email}&password={password}&csrf_token={csrf}".replace("@", "%40").encode()
+    st, h, body = await c.request("POST", "/login", {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded",
+                                                     "X-CSRFToken": csrf}, form)
+    if st != 303:
+        text = re.sub(rb"\s+", b" ", re.sub(rb"<[^>]+>", b" ", body))[-400:]
+        raise SystemExit(f"bench sign-in failed: {st} {text!r} {cookie!r}")
+    cookie = _cookie(h) or cookie
+    st, h, body = await c.request("GET", "/scan/", {"Cookie": cookie})
+    csrf = re.search(rb'name="csrf-token" content="([^"]+)"', body).group(1).decode()
+    cookie = _cookie(h) or cookie  # the page put a fresh CSRF secret in the session
+    await c.close()
+    return cookie, csrf
+
+
+def _cookie(h) -> str:
+    for c in h.get("_cookies", []):
+        if c.startswith(("session=", "storekeeper_session=")):
+            return c.split(";", 1)[0]
+    return ""
+
+
+def make_request(op: str, k: int, ctx: dict, sess: Session) -> tuple[str, str, dict, bytes]:
+    """(method, path, headers, body) of the k-th request of an operation."""
+    items, bins = ctx["items"], ctx["bins"]
+    i = 1 + (k * 7919) % items
+    sku, gtin, loc = f"SKU{i:07d}", ctx["gtins"][i], f"B-{i % bins:04d}"
+    web = {"Cookie": sess.cookie}
+    api = {"Authorization": f"Bearer {sess.token}", "Content-Type": "application/json", "Idempotency-Key": uuid.uuid4().hex}
+    if op == "http_floor":
+        return "GET", "/healthz", {}, b""
+    if op == "scan_resolve":
+        return "GET", f"/scan/resolve?code={gtin}", {**web, "HX-Request": "true"}, b""
+    if op == "scan_page":
+        return "GET", "/scan/", {**web, "Accept-Encoding": "gzip, br"}, b""
+    if op == "dashboard":
+        return "GET", "/dashboard", {**web, "Accept-Encoding": "gzip, br"}, b""
+    if op == "pick_scan":  # the phone's path: the pick screen with the bin chosen, then the item's barcode scanned
+        form = f"src={loc}&qty=1&scan={gtin}&scan_id={uuid.uuid4().hex}&source=wedge".encode()
+        return "POST", "/stock/pick", {**web, "HX-Request": "true", "X-CSRFToken": sess.csrf,
+                                       "Content-Type": "application/x-www-form-urlencoded"}, form
+    if op == "pick_api":
+        return "POST", "/api/v1/stock/pick", api, json.dumps({"sku": sku, "location": loc, "quantity": "1"}).encode()
+    if op == "receive":
+        return "POST", "/api/v1/stock/receive", api, json.dumps({"sku": sku, "location": loc, "quantity": "2"}).encode()
+    if op == "count":
+        return "POST", "/api/v1/stock/count", api, json.dumps({"sku": sku, "location": loc, "counted": str(5000 + k % 7)}).encode()
+    if op in ("checkout", "checkin"):
+        tag = f"BA-{1 + k % ctx['assets']:06d}"
+        if op == "checkout":
+            due = (date.today() + timedelta(days=7)).isoformat()
+            return "POST", f"/api/v1/assets/{tag}/checkout", api, json.dumps({"assignee": ctx["email"], "due": due}).encode()
+        return "POST", f"/api/v1/assets/{tag}/checkin", api, json.dumps({"condition": "good"}).encode()
+    raise ValueError(op)
+
+
+async def run_cell(host, port, op, conc, n, seconds, ctx, sess) -> dict:
+    """n requests of op by conc clients (or until the deadline), each client on its own keep-alive connection."""
+    next_k = 0
+    lat: list[float] = []
+    statuses: dict[str, int] = {}
+    sizes: list[int] = []
+    deadline = time.monotonic() + seconds
+    cell_id = f"{op}-c{conc}"
+
+    async def client():
+        nonlocal next_k
+        c = Conn(host, port)
+        while next_k < n and time.monotonic() < deadline:
+            k = next_k
+            next_k += 1
+            method, path, headers, body = make_request(op, k, ctx, sess)
+            headers["X-Bench-Cell"] = cell_id
+            t0 = time.perf_counter()
+            try:
+                st, h, data = await c.request(method, path, headers, body)
+            except (OSError, ConnectionError, asyncio.IncompleteReadError, ValueError):
+                st, data = 0, b""
+            lat.append(time.perf_counter() - t0)
+            statuses[str(st)] = statuses.get(str(st), 0) + 1
+            sizes.append(len(data))
+        await c.close()
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(conc)))
+    wall = time.perf_counter() - t0
+    out = summary(lat)
+    out.update(op=op, concurrency=conc, requests=len(lat), seconds=round(wall, 3),
+               throughput=round(len(lat) / wall, 1) if wall else 0.0, statuses=statuses,
+               bytes_median=sorted(sizes)[len(sizes) // 2] if sizes else 0)
+    return out
+
+
+async def main_async(spec: dict) -> dict:
+    u = urlsplit(spec["base"])
+    host, port = u.hostname, u.port
+    cookie, csrf = await sign_in(host, port, spec["email"], spec["password"])
+    sess = Session(cookie, csrf, spec["token"])
+    ctx = {"items": spec["items"], "bins": spec["bins"], "assets": spec["assets"], "email": spec["email"],
+           "gtins": {i: _ean13(i) for i in range(1, spec["items"] + 1)}}
+    results = []
+    for conc in spec["concurrency"]:
+        for op in spec["ops"]:
+            n = spec["requests"].get(op, spec["requests"]["default"]) if conc == 1 else spec["requests_concurrent"]
+            if op in ("checkout", "checkin"):
+                n = min(n, spec["assets"])
+            # warm-up: a few requests not counted (connections, caches, first-request imports)
+            await run_cell(host, port, op if op not in ("checkout", "checkin") else "scan_resolve", min(conc, 4), 8, 5, ctx, sess)
+            cell = await run_cell(host, port, op, conc, n, spec["seconds"], ctx, sess)
+            results.append(cell)
+            print(json.dumps({"progress": f"{op} c{conc}: p50 {cell['p50_ms']} ms, {cell['throughput']}/s, {cell['statuses']}"}),
+                  file=sys.stderr, flush=True)
+    return {"cells": results}
+
+
+def _ean13(i: int) -> str:
+    from .data import ean13
+
+    return ean13(i)
+
+
+if __name__ == "__main__":
+    spec = json.load(sys.stdin)
+    print(json.dumps(asyncio.run(main_async(spec))))

@@ -1,0 +1,106 @@
+"""The Markdown report and the target checks (pass / fail, reported — never asserted)."""
+
+from __future__ import annotations
+
+OP_ORDER = ["http_floor", "db_floor", "scan_resolve", "scan_page", "dashboard", "receive", "pick_scan", "pick_api",
+            "count", "checkout", "checkin"]
+
+
+def _cell(run, op, conc):
+    return next((c for c in run["cells"] if c["op"] == op and c["concurrency"] == conc), None)
+
+
+def combined(http: dict, db: dict) -> float:
+    """Throughput of a request that does nothing but one durable write: the framework floor's time plus the
+    database floor's time per request, both measured at the same concurrency on the same machine."""
+    return 1 / (1 / http["throughput"] + 1 / db["throughput"])
+
+
+def targets(report: dict) -> list[dict]:
+    out = []
+
+    def add(name, ok, value):
+        out.append({"target": name, "pass": ok, "measured": value})
+
+    for run in report["runs"]:
+        tag = f"{run['db']} {run['size']}"
+        failed = sorted({f"{c['op']} c{c['concurrency']}" for c in run["cells"]
+                         if any(not (k.startswith("2") or k in ("ok", "409")) for k in c["statuses"])})
+        add(f"{tag}: no errors (only 2xx, and 409 where the domain says no)", not failed, ", ".join(failed) or "none")
+        pick1 = _cell(run, "pick_scan", 1)
+        if pick1 and pick1.get("server"):
+            s = pick1["server"]
+            add(f"{tag}: pick-by-scan server time p50 ≤ 5 ms at c1", s["p50_ms"] <= 5, f"{s['p50_ms']} ms")
+            add(f"{tag}: pick-by-scan server time p99 ≤ 15 ms at c1", s["p99_ms"] <= 15, f"{s['p99_ms']} ms")
+        pick16, floor16, http16 = _cell(run, "pick_scan", 16), _cell(run, "db_floor", 16), _cell(run, "http_floor", 16)
+        if pick16 and floor16:
+            ratio = pick16["throughput"] / floor16["throughput"] if floor16["throughput"] else 0
+            add(f"{tag}: pick-by-scan throughput at c16 ≥ 40 % of the database floor", ratio >= 0.4,
+                f"{pick16['throughput']}/s = {ratio:.0%} of {floor16['throughput']}/s")
+            if http16 and http16["throughput"]:
+                both = combined(http16, floor16)
+                r2 = pick16["throughput"] / both
+                add(f"{tag}: (informative) pick-by-scan throughput at c16 vs an HTTP request that only commits one write",
+                    r2 >= 0.4, f"{r2:.0%} of {both:.0f}/s")
+            add(f"{tag}: pick-by-scan p99 ≤ 100 ms at c16", pick16["p99_ms"] <= 100, f"{pick16['p99_ms']} ms")
+        dash = _cell(run, "dashboard", 1)
+        if run["size"] == "1m":
+            add(f"{tag}: dashboard p50 ≤ 150 ms", bool(dash) and dash["p50_ms"] <= 150,
+                f"{dash['p50_ms']} ms" if dash else "no /dashboard on this branch")
+        if run["worker_rss_mb"]:
+            add(f"{tag}: gunicorn worker memory ≤ 120 MB", max(run["worker_rss_mb"]) <= 120, f"max {max(run['worker_rss_mb'])} MB")
+    by_db = {}
+    for run in report["runs"]:
+        by_db.setdefault(run["db"], {})[run["size"]] = run
+    for db, runs in by_db.items():
+        small = runs.get("1k")
+        for big_size in ("1m", "100k"):
+            big = runs.get(big_size)
+            if small and big:
+                for op in ("scan_resolve", "pick_scan"):
+                    a, b = _cell(small, op, 1), _cell(big, op, 1)
+                    if a and b:
+                        ka, kb = (a.get("server") or a)["p50_ms"], (b.get("server") or b)["p50_ms"]
+                        add(f"{db}: {op} at {big_size} costs the same as at 1k (within 20 %)", kb <= ka * 1.2,
+                            f"{kb} ms vs {ka} ms (server p50)")
+                break
+    return out
+
+
+def markdown(report: dict) -> str:
+    from .run import LABELS
+
+    m = report["machine"]
+    lines = ["# Storekeeper benchmark — latest run", "",
+             f"Machine: {m['nproc']} cores ({m['cpu']}), {m['ram_gb']} GB RAM, Python {m['python']}; {m['date']}; "
+             f"load average at start {', '.join(f'{x:.1f}' for x in m['load_average_at_start'])}.",
+             f"gunicorn {report['config']['workers']} workers × {report['config']['threads']} threads (gthread); "
+             f"load generator: separate asyncio process on 127.0.0.1. Elapsed {report.get('elapsed_seconds')} s.", ""]
+    lines += ["## Targets", "", "| target | result | measured |", "|---|---|---|"]
+    lines += [f"| {t['target']} | {'PASS' if t['pass'] else 'FAIL'} | {t['measured']} |" for t in report.get("targets", [])]
+    for run in report["runs"]:
+        sh = run["shape"]
+        lines += ["", f"## {run['db']} — {run['size']} ({sh['movements']:,} movements, {sh['items']:,} items, "
+                  f"{sh['assets']:,} assets; {run['seconds']} s)", "",
+                  "| operation | c | requests | p50 ms | p95 ms | p99 ms | server p50 / p99 ms | req/s | × http floor (p50) | × db floor (req/s) | statuses |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|"]
+        for conc in sorted({c["concurrency"] for c in run["cells"]}):
+            hf, dbf = _cell(run, "http_floor", conc), _cell(run, "db_floor", conc)
+            for op in OP_ORDER:
+                c = _cell(run, op, conc)
+                if not c:
+                    continue
+                srv = f"{c['server']['p50_ms']} / {c['server']['p99_ms']}" if c.get("server") else "–"
+                r_http = f"{c['p50_ms'] / hf['p50_ms']:.1f}" if hf and hf["p50_ms"] else "–"
+                r_db = f"{c['throughput'] / dbf['throughput']:.2f}" if dbf and dbf["throughput"] else "–"
+                st = ", ".join(f"{k}: {v}" for k, v in sorted(c["statuses"].items()))
+                lines.append(f"| {LABELS.get(op, op)} | {conc} | {c['requests']} | {c['p50_ms']} | {c['p95_ms']} | {c['p99_ms']} | "
+                             f"{srv} | {c['throughput']} | {r_http} | {r_db} | {st} |")
+        lines += ["", f"Worker RSS after the run: {', '.join(str(x) for x in run['worker_rss_mb'])} MB. "
+                  f"Ledger reconciles after the run: {run['reconciles_after']}. Dashboard present: {run['has_dashboard']}."]
+        pg = run.get("pages")
+        if pg:
+            lines += [f"Scan page transfer (compressed, without the decoder): {pg['total']:,} bytes — HTML {pg['html']:,} "
+                      f"({pg['html_encoding']}) + " + ", ".join(f"{k.rsplit('/', 1)[-1]} {v['bytes']:,} ({v['encoding']})"
+                                                              for k, v in pg["assets"].items())]
+    return "\n".join(lines) + "\n"

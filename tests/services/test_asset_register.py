@@ -1,0 +1,182 @@
+"""The register: tags are scannable, every change is an event, the status is the replay of the events."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from app.assets import queries, rules, services
+from app.assets.models import Asset, AssetEvent
+from app.errors import Conflict, Invalid, NotFound
+from app.extensions import db
+from app.scanning.models import ScanCode
+from app.scanning.services import resolve
+from app.uow import UnitOfWork
+from tests.asset_helpers import a_model, an_asset, sid
+
+
+def test_a_registered_asset_is_in_the_scan_registry_as_kind_asset(app, make_user):
+    user = make_user("manager")
+    asset = an_asset("ln-0042", actor_id=user.id)
+    code = db.session.get(ScanCode, "LN-0042")
+    assert code.kind == "asset" and code.target_id == asset.id
+    with app.test_request_context():
+        res = resolve(db.session, "ln-0042", user=user)
+    assert res.kind == "asset" and ("Status", "In stock") in res.facts
+
+
+def test_a_tag_used_twice_is_refused_and_nothing_is_written():
+    an_asset("LN-0001")
+    with pytest.raises(Conflict, match="already on another asset"):
+        an_asset("LN-0001")
+    assert db.session.scalar(select(func.count()).select_from(Asset)) == 1
+
+
+def test_a_tag_that_would_scan_as_a_product_barcode_is_refused():
+    with pytest.raises(Invalid, match="product barcode"):
+        an_asset("4006381333931")
+
+
+def test_editing_records_what_changed_as_an_event(make_user):
+    user = make_user("manager")
+    asset = an_asset("LN-0001")
+    fields = services.AssetFields(model_id=asset.model_id, serial="NEW-SERIAL", pool="demo", cost=Decimal("1200.00"),
+                                  purchase_date=date(2024, 4, 15), useful_life_months=60,
+                                  salvage_value=Decimal("200.00"))
+    services.edit_asset(asset_id=asset.id, fields=fields, actor_id=user.id, uow=UnitOfWork())
+    last = queries.timeline(db.session, asset.id)[-1]
+    assert last.kind == "edited" and last.data["serial"] == "NEW-SERIAL" and last.data["pool"] == "demo"
+
+
+def test_replaying_any_assets_events_rebuilds_its_current_status(make_user):
+    tech = make_user("technician")
+    m = a_model()
+    for i, status in enumerate(("in_stock", "planned", "deployed", "in_stock", "in_stock", "in_stock")):
+        an_asset(f"A-{i}", model=m, status=status)
+    due = datetime.now(UTC).date() + timedelta(days=3)
+    services.check_out(tags=["A-3"], due_on=due, borrower_id=tech.id, actor_id=tech.id, scan_id=sid(),
+                       uow=UnitOfWork())
+    services.check_out(tags=["A-4"], due_on=due, borrower_id=tech.id, actor_id=tech.id, scan_id=sid(),
+                       uow=UnitOfWork())
+    services.check_in(tag="A-4", condition_in="damaged", damage="cracked screen", actor_id=tech.id, scan_id=sid(),
+                      uow=UnitOfWork())
+    services.change_status(tag="A-1", kind="received", actor_id=tech.id, uow=UnitOfWork())
+    services.change_status(tag="A-5", kind="lost", actor_id=tech.id, uow=UnitOfWork())
+    services.dispose_asset(tag="A-0", on=date(2025, 1, 1), how="scrapped", proceeds=Decimal("0"), actor_id=tech.id,
+                           uow=UnitOfWork())
+    statuses = {}
+    for asset in db.session.scalars(select(Asset)):
+        assert queries.replayed_status(db.session, asset.id) == asset.status, asset.tag
+        statuses[asset.tag] = asset.status
+    assert statuses == {"A-0": "disposed", "A-1": "in_stock", "A-2": "deployed", "A-3": "checked_out",
+                        "A-4": "in_maintenance", "A-5": "lost"}
+
+
+def test_events_are_numbered_one_by_one_per_asset():
+    asset = an_asset("LN-0001")
+    services.change_status(tag="LN-0001", kind="retired", actor_id=None, uow=UnitOfWork())
+    assert [e.seq for e in queries.timeline(db.session, asset.id)] == [1, 2]
+
+
+def test_disposing_of_a_checked_out_asset_is_refused_and_nothing_is_written(make_user):
+    tech = make_user("technician")
+    an_asset("LN-0001")
+    services.check_out(tags=["LN-0001"], due_on=datetime.now(UTC).date(), borrower_id=tech.id, actor_id=tech.id,
+                       scan_id=sid(), uow=UnitOfWork())
+    before = db.session.scalar(select(func.count()).select_from(AssetEvent))
+    with pytest.raises(rules.ImpossibleTransition, match="check it in before disposing"):
+        services.dispose_asset(tag="LN-0001", on=date(2025, 1, 1), how="sold", proceeds=Decimal("10"),
+                               actor_id=tech.id, uow=UnitOfWork())
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(AssetEvent)) == before
+    assert queries.by_tag(db.session, "LN-0001").disposed_on is None
+
+
+def test_disposal_records_book_value_proceeds_and_gain():
+    # Cost 1,200, salvage 200, 60 months from 15 Apr 2024: 1,000/60 a month. At 30 Jun 2025 15 months are gone:
+    # 1,200 − 1,000 × 15/60 = 950. Sold for 1,000 → gain 50.
+    an_asset("LN-0001")
+    result = services.dispose_asset(tag="LN-0001", on=date(2025, 6, 30), how="sold", proceeds=Decimal("1000"),
+                                    actor_id=None, uow=UnitOfWork())
+    assert (result.book_value, result.gain) == (Decimal("950.00"), Decimal("50.00"))
+    asset = queries.by_tag(db.session, "LN-0001")
+    assert asset.status == "disposed" and queries.book_value(db.session, asset, date(2025, 7, 1)) == Decimal("0.00")
+
+
+def test_totals_per_category_add_up_book_values():
+    m = a_model("Fluke", "87V", "Test equipment")
+    an_asset("T-1", model=m)
+    an_asset("T-2", model=m, cost="600.00", salvage="0", life=12, purchase_date=date(2024, 1, 1))
+    totals = queries.totals_by_category(db.session, date(2025, 6, 30))
+    assert len(totals) == 1
+    # T-1 950 (see above); T-2 fully depreciated → 0
+    assert totals[0].cost == Decimal("1800.00") and totals[0].book_value == Decimal("950.00")
+
+
+def test_an_unknown_tag_says_so():
+    with pytest.raises(NotFound, match="No asset has the tag NOPE-1"):
+        services.change_status(tag="nope-1", kind="retired", actor_id=None, uow=UnitOfWork())
+
+
+def test_classification_settings_are_stored_once_and_used(make_user):
+    services.update_settings(capitalization_threshold=Decimal("500"), min_useful_life_months=24,
+                             month_convention="half_month", uow=UnitOfWork())
+    row = services.settings(db.session)
+    assert row.month_convention == "half_month"
+    assert rules.classify(row.policy(), unit_cost=Decimal("600"), useful_life_months=25).kind == "asset"
+    with pytest.raises(Invalid):
+        services.update_settings(capitalization_threshold=Decimal("500"), min_useful_life_months=24,
+                                 month_convention="weekly", uow=UnitOfWork())
+
+
+def test_a_random_day_of_scans_leaves_every_assets_status_equal_to_its_replayed_history(make_user):
+    import random
+
+    from app.errors import DomainError
+    from app.maintenance import services as maintenance
+
+    rng = random.Random(5)
+    tech, other = make_user("technician"), make_user("technician")
+    m = a_model()
+    tags = [an_asset(f"R-{i}", model=m).tag for i in range(4)]
+    soon = datetime.now(UTC).date() + timedelta(days=2)
+    actions = [
+        lambda t: services.check_out(tags=[t], due_on=soon, borrower_id=rng.choice([tech.id, other.id]),
+                                     actor_id=tech.id, scan_id=sid(), uow=UnitOfWork()),
+        lambda t: services.check_in(tag=t, condition_in=rng.choice(["good", "damaged"]), damage="dent",
+                                    actor_id=tech.id, scan_id=sid(), uow=UnitOfWork()),
+        lambda t: maintenance.log_maintenance(tag=t, kind="corrective", actor_id=tech.id, scan_id=sid(),
+                                              uow=UnitOfWork()),
+        lambda t: services.change_status(tag=t, kind=rng.choice(["lost", "found", "retired", "deployed",
+                                                                 "undeployed"]), actor_id=None, uow=UnitOfWork()),
+        lambda t: services.dispose_asset(tag=t, on=date(2026, 1, 1), how="scrapped", proceeds=Decimal("0"),
+                                         actor_id=None, uow=UnitOfWork()),
+    ]
+    applied = 0
+    for _ in range(80):
+        try:
+            rng.choices(actions, weights=[5, 5, 3, 3, 1])[0](rng.choice(tags))
+            applied += 1
+        except DomainError:
+            db.session.rollback()
+    assert applied > 20
+    for tag in tags:
+        asset = queries.by_tag(db.session, tag)
+        assert queries.replayed_status(db.session, asset.id) == asset.status
+        assert [e.status_after for e in queries.timeline(db.session, asset.id)][-1] == asset.status
+
+
+@pytest.mark.concurrency
+def test_the_same_tag_registered_twice_at_once_gives_one_asset_and_one_clear_refusal(concurrently):
+    model_id = a_model().id
+
+    def work(_):
+        fields = services.AssetFields(model_id=model_id, cost=Decimal("10"), depreciation_method="none")
+        return services.register_asset(tag="LN-0777", fields=fields, actor_id=None, uow=UnitOfWork())
+
+    results = concurrently(4, work)
+    assert sum(isinstance(r, Asset) for r in results) == 1, results
+    assert all(isinstance(r, (Asset, Conflict)) for r in results), results

@@ -1,0 +1,231 @@
+"""The ledger and its balances through the services: receive, put away, move, pick, issue, return, costing."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import text
+
+from app.errors import AlreadyRecorded, Conflict, IdempotencyMismatch, Invalid, NotFound
+from app.extensions import db
+from app.stock import queries
+from app.stock import services as stock
+from app.stock.models import StockMovement
+from app.uow import UnitOfWork
+
+
+def U():
+    return UnitOfWork()
+
+
+def on_hand(item_id, loc_code, lot=""):
+    from app.locations.queries import by_code
+
+    bal = queries.balance_of(db.session, item_id, by_code(db.session, loc_code).id, lot)
+    return bal.on_hand if bal else Decimal(0)
+
+
+def test_receive_put_away_move_and_pick_keep_every_balance_equal_to_its_ledger(warehouse, make_item, who):
+    item = make_item()
+    r = stock.receive(code=item.ean, location_code="WH-DOCK", quantity=10, unit_cost="2.00", who=who(), uow=U())
+    assert r.on_hand_to == "10" and r.cost == "20"
+    stock.relocate(kind="put_away", code=item.ean, from_code="WH-DOCK", to_code="A-01", quantity=10, who=who(), uow=U())
+    stock.relocate(kind="move", code=item.ean, from_code="A-01", to_code="A-02", quantity=4, who=who(), uow=U())
+    picked = stock.take_out(kind="pick", code=item.ean, location_code="A-02", quantity=3, who=who(), uow=U())
+    assert picked.on_hand_from == "1" and picked.cost == "6"
+    assert (on_hand(item.id, "WH-DOCK"), on_hand(item.id, "A-01"), on_hand(item.id, "A-02")) == (0, 6, 1)
+    assert queries.verify(db.session) == []
+
+
+def test_a_case_code_counts_as_its_pack_quantity(warehouse, make_item, who):
+    item = make_item(case=12)
+    r = stock.receive(code=item.case_ean, location_code="A-01", quantity=2, who=who(), uow=U())
+    assert r.quantity == "24"
+    assert on_hand(item.id, "A-01") == 24
+
+
+def test_the_same_scan_id_twice_writes_one_movement_and_answers_already_recorded(warehouse, make_item, who):
+    item = make_item()
+    actor = who("scan-twice-0001")
+    stock.receive(sku=item.sku, location_code="A-01", quantity=5, who=actor, uow=U())
+    with pytest.raises(AlreadyRecorded) as err:
+        stock.receive(sku=item.sku, location_code="A-01", quantity=5, who=actor, uow=U())
+    assert err.value.outcome["quantity"] == "5"
+    assert db.session.query(StockMovement).count() == 1
+    with pytest.raises(IdempotencyMismatch):
+        stock.take_out(sku=item.sku, location_code="A-01", quantity=1, who=actor, uow=U())
+
+
+@pytest.mark.parametrize(
+    ("method", "cost_of_goods", "value_left"),
+    # 4 bought at 2.00, then 4 at 4.00; 5 picked.
+    [("fifo", 12, 12),      # 4×2 + 1×4 taken; 3×4 left
+     ("lifo", 18, 6),       # 4×4 + 1×2 taken; 3×2 left
+     ("average", 15, 9)],   # 5×3 taken; 3×3 left
+)
+def test_cost_of_goods_follows_the_items_valuation_method(warehouse, make_item, put_stock, who, method, cost_of_goods,
+                                                          value_left):
+    item = make_item(valuation_method=method)
+    put_stock(item, "A-01", 4, cost="2.00")
+    put_stock(item, "A-01", 4, cost="4.00")
+    picked = stock.take_out(sku=item.sku, location_code="A-01", quantity=5, who=who(), uow=U())
+    assert Decimal(picked.cost) == cost_of_goods
+    assert queries.valuation(db.session).total == value_left
+    assert queries.verify(db.session) == []
+
+
+def test_moves_do_not_change_value_and_counts_price_found_stock_at_the_latest_cost(warehouse, make_item, put_stock, who):
+    item = make_item()
+    put_stock(item, "A-01", 2, cost="5.00")
+    stock.relocate(sku=item.sku, from_code="A-01", to_code="A-02", quantity=2, who=who(), uow=U())
+    assert queries.valuation(db.session).total == Decimal(10)
+
+
+def test_receiving_against_a_purchase_order_follows_its_status_and_refuses_over_receipt(warehouse, make_item, who):
+    from app.stock import purchasing
+
+    item = make_item()
+    po = purchasing.create_po(supplier="Acme", lines=[(item.sku, 10, "1.10")], actor_id=warehouse.manager_id, uow=U())
+    number = po.number
+    r = stock.receive(sku=item.sku, location_code="WH-DOCK", quantity=6, po_number=number, who=who(), uow=U())
+    assert r.reference == number and r.cost == "6.6" and "4 still to come" in r.notes[0]
+    assert purchasing.get_po(db.session, number).status == "partial"
+    with pytest.raises(Conflict, match="over"):
+        stock.receive(sku=item.sku, location_code="WH-DOCK", quantity=5, po_number=number, who=who(), uow=U())
+    stock.receive(sku=item.sku, location_code="WH-DOCK", quantity=4, po_number=number, who=who(), uow=U())
+    assert purchasing.get_po(db.session, number).status == "received"
+    purchasing.close_po(number=number, uow=U())
+    with pytest.raises(Conflict, match="closed"):
+        stock.receive(sku=item.sku, location_code="WH-DOCK", quantity=1, po_number=number, who=who(), uow=U())
+    assert on_hand(item.id, "WH-DOCK") == 10
+
+
+def test_over_receipt_within_the_setting_is_accepted_and_shown(app, warehouse, make_item, who):
+    from app.stock import purchasing
+
+    item = make_item()
+    po = purchasing.create_po(supplier="Acme", lines=[(item.sku, 10, "1")], actor_id=None, uow=U())
+    app.config["STOCK_OVER_RECEIPT_PERCENT"] = 10
+    try:
+        r = stock.receive(sku=item.sku, location_code="WH-DOCK", quantity=11, po_number=po.number, who=who(), uow=U())
+    finally:
+        app.config.pop("STOCK_OVER_RECEIPT_PERCENT")
+    assert "1 over" in r.notes[0]
+
+
+def test_lots_and_expiry_come_from_a_gs1_label(warehouse, make_item, who):
+    item = make_item(tracking="lot", expiry_required=True)
+    gtin = item.ean.zfill(14)
+    expiry = date.today() + timedelta(days=200)
+    label = f"01{gtin}17{expiry:%y%m%d}10LOT42"
+    r = stock.receive(code=label, location_code="A-01", quantity=3, who=who(), uow=U())
+    assert r.lot == "LOT42"
+    mv = db.session.get(StockMovement, r.movement_ids[0])
+    assert mv.expiry == expiry
+    assert on_hand(item.id, "A-01", "LOT42") == 3
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"code": "4006381333932"}, Invalid, "check digit"),
+        ({"code": "0104006381333932"}, Invalid, "check digit"),
+        ({"code": "010400638133393117260230"}, Invalid, "not a real date"),
+        ({"code": "01040063813339311726"}, Invalid, "cut short"),
+        ({"code": "4006381333931"}, NotFound, "Unknown code"),
+        ({"quantity": 0}, Invalid, "more than zero"),
+        ({"quantity": -2}, Invalid, "negative"),
+        ({"quantity": "1.5"}, Invalid, "whole"),
+        ({"quantity": "lots"}, Invalid, "not a number"),
+        ({"quantity": 10**9 + 1}, Invalid, "believable"),
+        ({"location_code": "NOWHERE"}, NotFound, "No location"),
+    ],
+)
+def test_bad_input_is_refused_with_a_specific_message_and_nothing_written(warehouse, make_item, who, kwargs, error,
+                                                                          message):
+    item = make_item()
+    args = {"code": item.ean, "location_code": "A-01", "quantity": 1, **kwargs}
+    with pytest.raises(error, match=message):
+        stock.receive(who=who(), uow=U(), **args)
+    assert db.session.query(StockMovement).count() == 0
+
+
+def test_lot_tracked_items_refuse_a_missing_lot_and_an_expired_lot(warehouse, make_item, who, put_stock):
+    item = make_item(tracking="lot", expiry_required=True)
+    with pytest.raises(Invalid, match="lot"):
+        stock.receive(sku=item.sku, location_code="A-01", quantity=1, who=who(), uow=U())
+    with pytest.raises(Invalid, match="expiry"):
+        stock.receive(sku=item.sku, location_code="A-01", quantity=1, lot="L1", who=who(), uow=U())
+    with pytest.raises(Invalid, match="expired"):
+        stock.receive(sku=item.sku, location_code="A-01", quantity=1, lot="L0", expiry=date.today() - timedelta(days=1),
+                      who=who(), uow=U())
+    assert db.session.query(StockMovement).count() == 0
+
+
+def test_picking_from_a_bin_without_the_item_is_refused(warehouse, make_item, put_stock, who):
+    item = make_item()
+    put_stock(item, "A-01", 5)
+    with pytest.raises(Conflict, match="no SKU"):
+        stock.take_out(sku=item.sku, location_code="A-02", quantity=1, who=who(), uow=U())
+
+
+def test_negative_stock_only_when_the_setting_allows_it(app, warehouse, make_item, put_stock, who):
+    item = make_item()
+    put_stock(item, "A-01", 1)
+    with pytest.raises(stock.InsufficientStock):
+        stock.take_out(sku=item.sku, location_code="A-01", quantity=2, who=who(), uow=U())
+    app.config["STOCK_ALLOW_NEGATIVE"] = "1"
+    try:
+        stock.take_out(sku=item.sku, location_code="A-01", quantity=2, who=who(), uow=U())
+    finally:
+        app.config.pop("STOCK_ALLOW_NEGATIVE")
+    assert on_hand(item.id, "A-01") == -1
+    assert queries.verify(db.session) == []
+
+
+def test_an_issue_needs_a_cost_centre_and_a_return_brings_stock_back(warehouse, make_item, put_stock, who):
+    item = make_item()
+    put_stock(item, "A-01", 5, cost="1")
+    with pytest.raises(Invalid, match="cost centre"):
+        stock.take_out(kind="issue", sku=item.sku, location_code="A-01", quantity=1, who=who(), uow=U())
+    stock.take_out(kind="issue", sku=item.sku, location_code="A-01", quantity=2, reference="CC-410", who=who(), uow=U())
+    stock.return_stock(sku=item.sku, location_code="A-01", quantity=1, reference="CC-410", who=who(), uow=U())
+    assert on_hand(item.id, "A-01") == 4
+    assert queries.verify(db.session) == []
+
+
+def test_the_ledger_refuses_changes_and_deletes(warehouse, make_item, put_stock):
+    item = make_item()
+    r = put_stock(item, "A-01", 1)
+    mv = db.session.get(StockMovement, r.movement_ids[0])
+    mv.reference = "tampered"
+    with pytest.raises(RuntimeError, match="never changed"):
+        db.session.flush()
+    db.session.rollback()
+
+
+def test_flask_stock_verify_exits_non_zero_when_a_balance_disagrees(app, warehouse, make_item, put_stock):
+    item = make_item()
+    put_stock(item, "A-01", 3)
+    runner = app.test_cli_runner()
+    ok = runner.invoke(args=["stock", "verify"])
+    assert ok.exit_code == 0 and "OK" in ok.output
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE stock_balance SET on_hand = on_hand + 1000 WHERE item_id = :i"), {"i": item.id})
+    bad = runner.invoke(args=["stock", "verify"])
+    assert bad.exit_code == 1, (bad.output, bad.exception)
+    assert "MISMATCH" in bad.output
+
+
+def test_a_serial_number_is_in_stock_once_and_moves_one_at_a_time(warehouse, make_item, put_stock, who):
+    item = make_item(tracking="serial")
+    put_stock(item, "A-01", 1, lot="SN-1")
+    with pytest.raises(Conflict, match="already in stock, in A-01"):
+        stock.receive(sku=item.sku, location_code="A-02", quantity=1, lot="SN-1", who=who(), uow=U())
+    with pytest.raises(Invalid, match="one at a time"):
+        stock.receive(sku=item.sku, location_code="A-02", quantity=2, lot="SN-2", who=who(), uow=U())
+    stock.take_out(sku=item.sku, location_code="A-01", quantity=1, lot="SN-1", who=who(), uow=U())
+    stock.receive(sku=item.sku, location_code="A-02", quantity=1, lot="SN-1", who=who(), uow=U())  # came back
+    assert on_hand(item.id, "A-02", "SN-1") == 1

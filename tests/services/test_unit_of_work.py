@@ -1,0 +1,78 @@
+"""One service call = one transaction; a client id applies once, even when copies race."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from app.errors import AlreadyRecorded, IdempotencyMismatch, Invalid
+from app.extensions import db
+from app.idempotency import AppliedRequest
+from app.locations.models import Location
+from app.locations.services import create_location
+from app.uow import UnitOfWork
+
+
+def _locations() -> int:
+    return db.session.scalar(select(func.count()).select_from(Location))
+
+
+def test_leaving_without_commit_rolls_everything_back():
+    with pytest.raises(RuntimeError), UnitOfWork() as uow:
+        uow.session.add(Location(code="X1", name="x", kind="site"))
+        uow.session.flush()
+        raise RuntimeError("boom half-way")
+    assert _locations() == 0
+
+
+def test_a_claimed_id_applies_once_and_a_repeat_gets_the_first_outcome():
+    with UnitOfWork() as uow:
+        uow.claim("scan-0001-abc", scope="test.thing")
+        uow.record({"applied": 1})
+        uow.commit()
+    with pytest.raises(AlreadyRecorded) as err, UnitOfWork() as uow:
+        uow.claim("scan-0001-abc", scope="test.thing")
+    assert err.value.outcome == {"applied": 1}
+
+
+def test_an_id_reused_for_another_kind_of_action_is_refused():
+    with UnitOfWork() as uow:
+        uow.claim("scan-0002-abc", scope="stock.pick")
+        uow.commit()
+    with pytest.raises(IdempotencyMismatch), UnitOfWork() as uow:
+        uow.claim("scan-0002-abc", scope="stock.receive")
+
+
+def test_a_claim_is_released_when_the_action_fails():
+    with pytest.raises(Invalid), UnitOfWork() as uow:
+        uow.claim("scan-0003-abc", scope="test.thing")
+        raise Invalid("stock gone")
+    assert db.session.get(AppliedRequest, "scan-0003-abc") is None
+
+
+@pytest.mark.parametrize("bad", ["", "short", "has space in it", "x" * 101, "semi;colon-123"])
+def test_malformed_ids_are_refused(bad):
+    with pytest.raises(Invalid, match="scan id"), UnitOfWork() as uow:
+        uow.claim(bad, scope="test.thing")
+
+
+def test_ten_copies_of_one_scan_arriving_together_apply_exactly_once(concurrently):
+    def work(i):
+        with UnitOfWork() as uow:
+            uow.claim("scan-race-0001", scope="test.race")
+            uow.session.add(Location(code=f"RACE{i}", name="race", kind="site"))
+            uow.record({"by": i})
+            uow.commit()
+            return "applied"
+
+    results = concurrently(10, work)
+    applied = [r for r in results if r == "applied"]
+    repeats = [r for r in results if isinstance(r, AlreadyRecorded)]
+    assert len(applied) == 1 and len(repeats) == 9, results
+    assert _locations() == 1
+
+
+def test_concurrent_writers_queue_instead_of_failing(concurrently):
+    results = concurrently(8, lambda i: create_location(code=f"Q{i}", name="q", kind="site", uow=UnitOfWork()))
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert _locations() == 8

@@ -1,0 +1,161 @@
+"""The scan flows over HTTP: full pages and htmx partials, success and failure events, idempotent scan ids, and a
+specific message with the right status — and nothing written — for every kind of bad input."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import date, timedelta
+
+import pytest
+
+from app.extensions import db
+from app.stock import purchasing, queries
+from app.stock.models import StockMovement
+from app.uow import UnitOfWork
+
+
+def post_scan(client, url, *, htmx=True, scan_id=None, **fields):
+    data = {"scan_id": scan_id or uuid.uuid4().hex, "source": "wedge", **fields}
+    return client.post(url, data=data, htmx=htmx)
+
+
+def events(resp) -> dict:
+    return json.loads(resp.headers.get("HX-Trigger") or "{}")
+
+
+def movements() -> int:
+    db.session.rollback()
+    return db.session.query(StockMovement).count()
+
+
+@pytest.fixture
+def staff(login):
+    return login("staff")
+
+
+@pytest.fixture
+def item(make_item):
+    return make_item("WEB-1", case=12)
+
+
+def test_receive_bin_then_items_in_an_htmx_partial_with_success_events(staff, item):
+    step = post_scan(staff, "/stock/receive", scan="WH-DOCK")
+    assert step.status_code == 200
+    assert step.data.lstrip().startswith(b'<section id="scan-panel"')
+    assert 'name="dst" value="WH-DOCK"' in step.text
+    assert "scan-succeeded" in events(step) and "stock-changed" not in events(step)
+    done = post_scan(staff, "/stock/receive", scan=item.case_ean, dst="WH-DOCK", qty="2")
+    assert done.status_code == 200 and "Received" in done.text and "24 × WEB-1" in done.text
+    assert {"scan-succeeded", "stock-changed"} <= set(events(done))
+    assert 'name="dst" value="WH-DOCK"' in done.text  # the dock stays for the next item
+    assert movements() == 1
+
+
+def test_a_plain_form_post_redirects_to_the_page_keeping_what_stays(staff, item):
+    resp = post_scan(staff, "/stock/receive", htmx=False, scan=item.ean, dst="WH-DOCK")
+    assert resp.status_code == 303
+    assert "/stock/receive?dst=WH-DOCK" in resp.headers["Location"]
+    page = staff.get(resp.headers["Location"])
+    assert page.status_code == 200 and b"<!doctype html>" in page.data and b"Received 1" in page.data
+
+
+def test_put_away_item_then_bin_and_bin_then_items(staff, item, put_stock):
+    put_stock(item, "WH-DOCK", 10)
+    # item then bin: the bin is used once
+    r = post_scan(staff, "/stock/put-away", scan=item.ean, src="WH-DOCK")
+    assert 'name="item" value="' in r.text and "Scan the bin" in r.text
+    r = post_scan(staff, "/stock/put-away", scan="A-01", src="WH-DOCK", item=item.ean.zfill(14))
+    assert "Put away" in r.text and 'name="dst" value=""' in r.text
+    # bin then items: the bin stays
+    r = post_scan(staff, "/stock/put-away", scan="A-02", src="WH-DOCK")
+    assert 'name="bin_first" value="1"' in r.text
+    for _ in range(2):
+        r = post_scan(staff, "/stock/put-away", scan=item.ean, src="WH-DOCK", dst="A-02", bin_first="1")
+        assert r.status_code == 200 and 'name="dst" value="A-02"' in r.text
+    db.session.rollback()
+    assert queries.total_on_hand(db.session, item.id) == 10
+    assert movements() == 4  # the receipt and three put-aways
+
+
+def test_move_and_pick_by_scanning(staff, item, put_stock):
+    put_stock(item, "A-01", 5)
+    r = post_scan(staff, "/stock/move", scan="A-01")
+    r = post_scan(staff, "/stock/move", scan=item.ean, src="A-01")
+    r = post_scan(staff, "/stock/move", scan="A-02", src="A-01", item=item.ean.zfill(14), qty="3")
+    assert "Moved" in r.text and "3 × WEB-1" in r.text
+    r = post_scan(staff, "/stock/pick", scan=item.ean, src="A-02")
+    assert "Picked" in r.text and "2 left in A-02" in r.text
+
+
+def test_the_same_scan_id_posted_twice_writes_one_movement_and_says_already_recorded(staff, item):
+    first = post_scan(staff, "/stock/receive", scan_id="twice-0000000001", scan=item.ean, dst="A-01")
+    again = post_scan(staff, "/stock/receive", scan_id="twice-0000000001", scan=item.ean, dst="A-01")
+    assert first.status_code == again.status_code == 200
+    assert "Already recorded" in again.text
+    assert events(again)["scan-succeeded"]["already"] is True
+    assert movements() == 1
+
+
+@pytest.mark.parametrize(
+    ("fields", "status", "message"),
+    [
+        ({"scan": "4006381333931"}, 404, "Unknown code"),
+        ({"scan": "4006381333932"}, 422, "check digit"),
+        ({"scan": "010400638133393117260230"}, 422, "not a real date"),
+        ({"scan": "01040063813339311726"}, 422, "cut short"),
+        ({"scan": "0104006381333932"}, 422, "check digit"),
+        ({"qty": "0"}, 422, "more than zero"),
+        ({"qty": "-3"}, 422, "negative"),
+        ({"qty": "1.5"}, 422, "whole number"),
+        ({"qty": "ten"}, 422, "not a number"),
+        ({"qty": "1000000001"}, 422, "not believable"),
+    ],
+)
+def test_bad_scans_get_a_specific_message_the_right_status_and_write_nothing(staff, item, fields, status, message):
+    data = {"scan": item.ean, "dst": "A-01", **fields}
+    resp = post_scan(staff, "/stock/receive", **data)
+    assert resp.status_code == status
+    assert message in resp.text
+    assert events(resp)["scan-failed"]["message"]
+    assert movements() == 0
+
+
+def test_lot_required_but_missing_and_an_expired_lot_are_refused(staff, make_item):
+    lot_item = make_item("LOT-1", tracking="lot", expiry_required=True)
+    missing = post_scan(staff, "/stock/receive", scan=lot_item.ean, dst="A-01")
+    assert missing.status_code == 422 and "tracked by lot" in missing.text
+    old = (date.today() - timedelta(days=3)).strftime("%y%m%d")
+    expired = post_scan(staff, "/stock/receive", scan=f"01{lot_item.ean.zfill(14)}17{old}10OLD1", dst="A-01")
+    assert expired.status_code == 422 and "expired" in expired.text
+    assert movements() == 0
+
+
+def test_picking_from_a_bin_without_the_item_is_a_conflict(staff, item, put_stock):
+    put_stock(item, "A-01", 2)
+    resp = post_scan(staff, "/stock/pick", scan=item.ean, src="A-03")
+    assert resp.status_code == 409 and "no WEB-1" in resp.text
+    assert movements() == 1
+
+
+def test_receiving_against_a_closed_purchase_order_is_refused(staff, item, warehouse):
+    po = purchasing.create_po(supplier="Acme", lines=[("WEB-1", 5, "1")], actor_id=None, uow=UnitOfWork())
+    number = po.number
+    purchasing.close_po(number=number, uow=UnitOfWork())
+    step = post_scan(staff, "/stock/receive", scan=number)
+    assert step.status_code == 200 and f'name="po" value="{number}"' in step.text
+    resp = post_scan(staff, "/stock/receive", scan=item.ean, dst="WH-DOCK", po=number)
+    assert resp.status_code == 409 and "closed" in resp.text
+    assert movements() == 0
+
+
+def test_scanning_something_that_is_not_an_item_or_place_says_so(staff, item, warehouse):
+    po = purchasing.create_po(supplier="Acme", lines=[("WEB-1", 5, "1")], actor_id=None, uow=UnitOfWork())
+    resp = post_scan(staff, "/stock/pick", scan=po.number)
+    assert resp.status_code == 422 and "purchase order" in resp.text
+
+
+def test_technicians_may_not_use_the_floor_flows(login, item):
+    tech = login("technician")
+    assert post_scan(tech, "/stock/receive", scan=item.ean, dst="A-01").status_code == 403
+    assert movements() == 0
