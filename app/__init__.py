@@ -126,6 +126,17 @@ def _register_hooks(app: Flask) -> None:
     def _forget(_exc):
         g.pop("scan_source", None)
 
+    @app.teardown_appcontext
+    def _release_session(_exc):
+        # Runs before Flask-SQLAlchemy's own teardown (registered earlier). When the database went away mid-request
+        # (a restart), the rollback on close raises after the answer was made; that must not turn the answer (or the
+        # 503 already chosen) into a bare 500. The broken connection is invalidated and the session dropped.
+        try:
+            db.session.remove()
+        except Exception:  # noqa: BLE001 - the connection is gone; nothing was committed by this close
+            app.logger.warning("closing the database session failed; connection discarded", exc_info=True)
+            db.session.registry.clear()
+
     @app.context_processor
     def _globals():
         user = current_user if current_user.is_authenticated else None

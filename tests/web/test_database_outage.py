@@ -37,3 +37,25 @@ def test_an_htmx_scan_gets_a_503_it_can_show_when_the_database_is_down(login, da
     resp = client.post("/stock/pick", data={"scan": "X", "scan_id": "abcdefgh12"}, htmx=True)
     assert resp.status_code == 503
     assert resp.headers["HX-Retarget"] == "#flash"
+
+
+def test_a_connection_that_dies_while_the_session_closes_does_not_turn_the_answer_into_a_500(login, monkeypatch):
+    # The PostgreSQL-restart fault test: the answer was made, then the session's closing rollback hit the
+    # terminated connection. The person still gets the answer that was made.
+    client = login("staff")
+    real_close = Session.close
+    calls = {"n": 0}
+
+    def close_once_broken(self):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise OperationalError("ROLLBACK", {}, Exception("terminating connection due to administrator command"))
+        return real_close(self)
+
+    monkeypatch.setattr(Session, "close", close_once_broken)
+    resp = client.get("/scan/")
+    assert resp.status_code == 200
+    assert b"Scan" in resp.data
+    assert calls["n"] >= 1
+    monkeypatch.setattr(Session, "close", real_close)
+    assert client.get("/scan/").status_code == 200  # and the next request works on a fresh session

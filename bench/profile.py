@@ -1,0 +1,115 @@
+"""Where does a request's time go? In-process profile of one operation against a bench data set.
+
+    python -m bench.profile [--db sqlite|postgresql] [--size 1k] [--op pick_scan] [-n 300] [--top 30] [--sql]
+
+Runs the production app in this process (no HTTP server), signs in, warms up, then times n requests with the
+WSGI test client and prints the median, the statements per request and the cProfile top entries. It is a tool
+for finding hot spots; the figures that count come from `make bench` (a real gunicorn over loopback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import statistics
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from sqlalchemy import event
+
+from . import data
+from .run import PG_URL
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--db", default="sqlite")
+    ap.add_argument("--size", default="1k")
+    ap.add_argument("--op", default="pick_scan")
+    ap.add_argument("-n", type=int, default=300)
+    ap.add_argument("--top", type=int, default=30)
+    ap.add_argument("--sql", action="store_true", help="print the statements of one request")
+    args = ap.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="sk-profile-"))
+    url, sh = data.prepare(args.db, args.size, PG_URL.replace("/sk_bench", "/sk_profile"), tmp)
+    os.environ.update(STOREKEEPER_ENV="production", DATABASE_URL=url, SECRET_KEY="profile-" + uuid.uuid4().hex)
+    from app import create_app
+    from app.extensions import db
+
+    app = create_app()
+    ctx = {"items": sh["items"], "bins": sh["bins"]}
+    statements: list[str] = []
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    client = app.test_client()
+    client.environ_base["wsgi.url_scheme"] = "https"
+    page = client.get("/login")
+    csrf = _csrf(page.get_data(as_text=True))
+    r = client.post("/login", data={"email": data.EMAIL, "password": data.PASSWORD, "csrf_token": csrf})
+    assert r.status_code in (302, 303), r.status_code
+    csrf = _csrf(client.get("/stock/pick").get_data(as_text=True))
+
+    def one(k: int):
+        i = 1 + (k * 7919) % ctx["items"]
+        loc, gtin = f"B-{i % ctx['bins']:04d}", data.ean13(i)
+        if args.op == "pick_scan":
+            resp = client.post("/stock/pick", data={"src": loc, "qty": "1", "scan": gtin, "scan_id": uuid.uuid4().hex,
+                                                    "source": "wedge"},
+                               headers={"HX-Request": "true", "X-CSRFToken": csrf})
+        elif args.op == "scan_resolve":
+            resp = client.get(f"/scan/resolve?code={gtin}", headers={"HX-Request": "true"})
+        elif args.op == "dashboard":
+            resp = client.get("/dashboard")
+        elif args.op == "healthz":
+            resp = client.get("/healthz")
+        else:
+            raise SystemExit(f"unknown op {args.op}")
+        assert resp.status_code == 200, (resp.status_code, resp.get_data(as_text=True)[:500])
+
+    for k in range(30):
+        one(k)
+    statements.clear()
+    one(31)
+    per_request = len(statements)
+    if args.sql:
+        print("\n".join(s.replace("\n", " ")[:220] for s in statements))
+    times = []
+    prof = cProfile.Profile()
+    for k in range(args.n):
+        t = time.perf_counter()
+        prof.enable()
+        one(100 + k)
+        prof.disable()
+        times.append((time.perf_counter() - t) * 1000)
+    print(f"{args.op} on {args.db} {args.size}: median {statistics.median(times):.2f} ms (with profiler on), "
+          f"{per_request} statements per request")
+    t_plain = []
+    for k in range(args.n):
+        t = time.perf_counter()
+        one(10_000 + k)
+        t_plain.append((time.perf_counter() - t) * 1000)
+    print(f"without profiler: median {statistics.median(t_plain):.2f} ms, p99 {sorted(t_plain)[int(len(t_plain) * .99)]:.2f} ms")
+    out = io.StringIO()
+    pstats.Stats(prof, stream=out).sort_stats("cumulative").print_stats(args.top)
+    print(out.getvalue())
+    out = io.StringIO()
+    pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(args.top)
+    print(out.getvalue())
+
+
+def _csrf(html: str) -> str:
+    import re
+
+    m = re.search(r'name="csrf-token" content="([^"]+)"', html) or re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    assert m, "no CSRF token on the page"
+    return m.group(1)
+
+
+if __name__ == "__main__":
+    main()
