@@ -56,9 +56,9 @@ def start_camera(page):
     page.click("[data-scanner-toggle]")
     try:
         # Started: the decoder is in place (a code in view may already have been read and the camera stopped).
-        wait_for(page, "document.querySelector('[data-scanner]').dataset.decoder", timeout=45)
+        wait_for(page, "document.querySelector('[data-scanner]')?.dataset.decoder", timeout=45)
     except AssertionError:
-        state = page.evaluate("[document.querySelector('[data-scanner]').dataset.scannerState,"
+        state = page.evaluate("[document.querySelector('[data-scanner]')?.dataset.scannerState,"
                               " document.querySelector('[data-scanner-status]').textContent]")
         raise AssertionError(f"the camera did not start: {state}, errors {page.js_errors}") from None
 
@@ -84,7 +84,7 @@ def test_a_qr_code_of_a_location_seen_by_the_camera_resolves_to_that_location(qr
         assert resolve and "format=qr_code" in resolve[0] and "source=camera" in resolve[0]
         assert page.get_attribute("[data-scanner]", "data-decoder") == "wasm"
         # Not continuous: one read, then the camera stops and the light goes off (and the keyboard may show again).
-        wait_for(page, "document.querySelector('[data-scanner]').dataset.scannerState === 'stopped'")
+        wait_for(page, "document.querySelector('[data-scanner]')?.dataset.scannerState === 'stopped'")
         assert page.get_attribute("[data-scan-input]", "inputmode") == "text"
         assert page.evaluate("performance.getEntriesByName('storekeeper:frame-to-result').length") == 1
         assert page.js_errors == []
@@ -96,7 +96,7 @@ def test_the_camera_check_page_shows_the_decoder_in_use_and_a_live_test_decode(q
         page.goto("/scan/check")
         assert page.text_content("[data-check=secure]") == "Yes"
         start_camera(page)
-        decoded = wait_for(page, "document.querySelector('[data-camera-check]').dataset.decoded")
+        decoded = wait_for(page, "document.querySelector('[data-camera-check]')?.dataset.decoded")
         assert decoded == "LOC-A1"
         assert "wasm" in page.text_content("[data-check=decoder]")
         assert "1" in page.text_content("[data-check=cameras]")
@@ -203,7 +203,7 @@ def test_the_camera_pauses_while_the_page_is_hidden_and_resumes_when_it_is_back(
             "() => { Object.defineProperty(document, 'visibilityState', {value: 'visible', configurable: true});"
             " document.dispatchEvent(new Event('visibilitychange')); }"
         )
-        wait_for(page, "document.querySelector('[data-scanner]').dataset.scannerState === 'scanning'")
+        wait_for(page, "document.querySelector('[data-scanner]')?.dataset.scannerState === 'scanning'")
 
 
 def test_a_gs1_datamatrix_seen_by_the_camera_keeps_its_fnc1_separators_as_gs(
@@ -248,7 +248,7 @@ def test_a_scan_action_form_gets_the_camera_in_its_empty_slot_and_keeps_it_runni
         assert scan_action.SOURCES[first_id] == "camera" and scan_action.FORMATS[first_id] == "qr_code"
         # The panel (and the slot inside it) was replaced by the server's answer; the same camera keeps running in
         # the new slot, and the new form has a new scan id for the next scan.
-        wait_for(page, "document.querySelector('#test-panel [data-scanner]').dataset.scannerState === 'scanning'")
+        wait_for(page, "document.querySelector('#test-panel [data-scanner]')?.dataset.scannerState === 'scanning'")
         # The re-rendered scan field does not pop up the on-screen keyboard over the running camera.
         assert page.get_attribute("[data-scan-input]", "inputmode") == "none"
         assert page.evaluate("document.querySelectorAll('[data-scanner]').length") == 1
@@ -273,4 +273,4 @@ def test_a_remembered_camera_that_is_gone_falls_back_to_the_default_one(qr_brows
             " s.dispatchEvent(new Event('change')); return s.value; }"
         )
         assert chosen and page.evaluate("localStorage.getItem('sk.camera')") == chosen
-        wait_for(page, "document.querySelector('[data-scanner]').dataset.scannerState === 'scanning'")
+        wait_for(page, "document.querySelector('[data-scanner]')?.dataset.scannerState === 'scanning'")
