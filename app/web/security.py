@@ -79,13 +79,15 @@ def check_csrf() -> None:
 
 def refuse_nul_bytes() -> None:
     """A NUL character is never meaningful input, and PostgreSQL cannot store one in text: refuse it up front with
-    a clear 400 instead of failing deep in a write (scanners send GS, 0x1D, as the GS1 separator — that one is fine)."""
+    a clear 400 instead of failing deep in a write (scanners send GS, 0x1D, as the GS1 separator — that one is fine).
+    The API answers 422, the status its document gives for input that fails validation."""
     from flask import abort
 
+    status = 422 if request.path.startswith("/api/") else 400
     values = [request.path, *request.args.values(), *request.form.values()]
     if any("\x00" in v for v in values):
-        abort(400, "The request contains a NUL character, which is never valid input.")
+        abort(status, "The request contains a NUL character, which is never valid input.")
     if request.is_json:
         body = request.get_data(cache=True) or b""
         if b"\\u0000" in body or b"\x00" in body:
-            abort(400, "The request contains a NUL character, which is never valid input.")
+            abort(status, "The request contains a NUL character, which is never valid input.")

@@ -168,5 +168,5 @@ def test_a_nul_character_anywhere_in_a_request_is_a_clear_400_and_writes_nothing
     token = create_token(user_id=admin.user.id, name="t", uow=UnitOfWork()).token
     api = client.post("/api/v1/locations", json={"code": "WH1", "name": "x\u0000y", "kind": "site"},
                       headers={"Authorization": f"Bearer {token}"})
-    assert api.status_code == 400 and api.mimetype == "application/problem+json"
+    assert api.status_code == 422 and api.mimetype == "application/problem+json"
     assert db.session.scalar(select(func.count()).select_from(User)) == before
