@@ -14,8 +14,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from .errors import AlreadyRecorded, IdempotencyMismatch
@@ -37,7 +40,7 @@ class UnitOfWork:
         service — also one that does not claim ids itself — applies once per key."""
         self._session = session
         self._committed = False
-        self._claim: AppliedRequest | None = None
+        self._claim: _Claim | None = None
         self._preset = (idempotency_key, scope, fingerprint, actor_id) if idempotency_key else None
         # answer(outcome) → (status, body): the API's reply, stored with the outcome in this same transaction so a
         # replay returns it verbatim without a second write transaction after the first.
@@ -71,6 +74,7 @@ class UnitOfWork:
         return False
 
     def commit(self) -> None:
+        self._write_claim()
         self.session.commit()
         self._committed = True
 
@@ -91,24 +95,27 @@ class UnitOfWork:
         key = check_key(key)
         if self._claim is not None and self._claim.key == key:
             # Already claimed for this transaction (by the API's Idempotency-Key); the service's own claim of the
-            # same id is the same request.
-            self._claim.scope = scope if self._claim.scope == "api" else self._claim.scope
+            # same id is the same request, and names what it was.
+            if self._claim.scope == "api":
+                self._claim.scope = scope
+                self._claim.pending = True
             return
         s = self.session
-        prior = s.get(AppliedRequest, key)
-        if prior is None:
-            row = AppliedRequest(
-                key=key, scope=scope, fingerprint=fingerprint, actor_id=actor_id, device_time=device_time
-            )
-            try:
-                with s.begin_nested():
-                    s.add(row)
-                    s.flush()
-                self._claim = row
-                return
-            except IntegrityError:
-                # A concurrent copy committed first (PostgreSQL blocked us on the key until it did).
-                prior = s.execute(select(AppliedRequest).where(AppliedRequest.key == key)).scalar_one()
+        # One statement claims the id: a concurrent copy holding the same key makes PostgreSQL wait until it
+        # commits, and then this insert does nothing (no savepoint, no failed statement to recover from).
+        claimed = s.execute(
+            _insert_for(s)(AppliedRequest)
+            .values(key=key, scope=scope, fingerprint=fingerprint, actor_id=actor_id, device_time=device_time)
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(AppliedRequest.key)
+        ).first()
+        if claimed is not None:
+            self._claim = _Claim(key, scope)
+            return
+        prior = s.execute(
+            select(AppliedRequest.scope, AppliedRequest.fingerprint, AppliedRequest.outcome, AppliedRequest.applied_at)
+            .where(AppliedRequest.key == key)
+        ).one()
         same_scope = prior.scope == scope or "api" in (prior.scope, scope)
         if not same_scope or (fingerprint and prior.fingerprint and prior.fingerprint != fingerprint):
             raise IdempotencyMismatch(
@@ -124,3 +131,29 @@ class UnitOfWork:
                 outcome = {**outcome, "api_status": api_status, "api_body": api_body}
             self._claim.outcome = outcome
             self._claim.status = status
+            self._claim.pending = True
+
+    def _write_claim(self) -> None:
+        claim = self._claim
+        if claim is None or not claim.pending:
+            return
+        values = {"scope": claim.scope}
+        if claim.outcome is not None:
+            values.update(outcome=claim.outcome, status=claim.status)
+        self.session.execute(update(AppliedRequest).where(AppliedRequest.key == claim.key).values(**values))
+        claim.pending = False
+
+
+@dataclass
+class _Claim:
+    """The id this transaction claimed, and what is still to be written to its row before commit."""
+
+    key: str
+    scope: str
+    outcome: dict | None = None
+    status: int = 200
+    pending: bool = False
+
+
+def _insert_for(session: Session):
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
