@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask, g, request
+from sqlalchemy import inspect
 from werkzeug.middleware.proxy_fix import ProxyFix
 from whitenoise import WhiteNoise
 
@@ -76,7 +77,7 @@ def _init_login(app: Flask) -> None:
         user = db.session.get(User, user_id)
         if user is None or not user.active or user.session_version != version:
             return None  # deactivated, or signed out everywhere by a role/password change
-        return user
+        return _detached(user)
 
     @login_manager.request_loader
     def load_user_from_token(_request):
@@ -84,7 +85,8 @@ def _init_login(app: Flask) -> None:
         from .web.security import bearer_token
 
         token = bearer_token()
-        return user_for_token(db.session, token) if token else None
+        user = user_for_token(db.session, token) if token else None
+        return _detached(user) if user is not None else None
 
     @login_manager.unauthorized_handler
     def unauthorized():
@@ -102,6 +104,16 @@ def _init_login(app: Flask) -> None:
             resp.headers["HX-Redirect"] = target
             return resp
         return redirect(target)
+
+
+def _detached(user):
+    """The signed-in person, loaded once per request and kept out of the session: every unit of work ends the
+    request's transaction (and expires what it loaded), and the page rendered after a scan would otherwise load the
+    person again just to show their name and role. The User model has no relationships to load lazily; services
+    take `user.id` / `user.role`, and load a User themselves where they change one."""
+    if inspect(user).session is not None:
+        db.session.expunge(user)
+    return user
 
 
 def _register_hooks(app: Flask) -> None:
@@ -135,6 +147,10 @@ def _register_hooks(app: Flask) -> None:
             db.session.remove()
         except Exception:  # noqa: BLE001 - the connection is gone; nothing was committed by this close
             app.logger.warning("closing the database session failed; connection discarded", exc_info=True)
+            try:
+                db.session.registry().invalidate()  # never hand a half-closed connection back to the pool
+            except Exception:  # noqa: BLE001
+                app.logger.warning("invalidating the connection failed", exc_info=True)
             db.session.registry.clear()
 
     @app.context_processor

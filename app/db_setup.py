@@ -4,9 +4,18 @@ SQLite: WAL, a busy timeout, foreign keys, and SQLAlchemy's documented pysqlite 
 ourselves. A unit of work that writes asks for BEGIN IMMEDIATE, taking the write lock up front: concurrent writers
 then queue on busy_timeout instead of failing with "database is locked" half-way through. Reads stay deferred so
 they never wait behind writers (WAL).
+
+Writers also queue on a writer lock of our own (WriterLock) before they ask SQLite: threads of one process on a
+Python lock, processes on an flock() of a file next to the database. Both wake the next writer the moment the lock
+is free, where SQLite's busy handler polls with sleeps that grow to 100 ms — under 16 concurrent scans that turned
+a 10 ms write into a 1 s tail.
 """
 
 from __future__ import annotations
+
+import fcntl
+import os
+import threading
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -14,9 +23,62 @@ from sqlalchemy.engine import Engine
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
+class WriterLock:
+    """One SQLite writer at a time, queued without polling. Re-entrant within a thread."""
+
+    def __init__(self, path: str | None) -> None:
+        self._path = path  # None for an in-memory database: one process, the thread lock is enough
+        self._pid = os.getpid()
+        self._threads = threading.RLock()
+        self._fd: int | None = None
+        self._depth = 0
+
+    def _after_fork(self) -> None:
+        # A lock inherited through fork would be shared with the parent; each process opens its own.
+        if self._pid != os.getpid():
+            self._pid = os.getpid()
+            self._threads = threading.RLock()
+            self._fd = None
+            self._depth = 0
+
+    def acquire(self) -> None:
+        self._after_fork()
+        self._threads.acquire()
+        try:
+            if self._depth == 0 and self._path:
+                if self._fd is None:
+                    self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+                fcntl.flock(self._fd, fcntl.LOCK_EX)  # blocks without the GIL; the kernel wakes us
+        except BaseException:
+            self._threads.release()
+            raise
+        self._depth += 1
+
+    def release(self) -> None:
+        self._depth -= 1
+        try:
+            if self._depth == 0 and self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._threads.release()
+
+
+_writer_locks: dict[str, WriterLock] = {}
+
+
+def writer_lock(engine: Engine) -> WriterLock | None:
+    """The writer lock of a SQLite engine; None for PostgreSQL, which locks rows, not the database."""
+    engine = getattr(engine, "engine", engine)  # a Connection (tests bind sessions to one) knows its Engine
+    return _writer_locks.get(str(engine.url)) if engine.dialect.name == "sqlite" else None
+
+
 def configure_engine(engine: Engine) -> None:
     if engine.dialect.name != "sqlite":
         return
+    database = engine.url.database
+    on_disk = bool(database) and database != ":memory:" and not database.startswith("file::memory:")
+    lock_path = f"{os.path.abspath(database)}.writer-lock" if on_disk else None
+    _writer_locks.setdefault(str(engine.url), WriterLock(lock_path))
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):  # pragma: no cover - exercised by every SQLite test

@@ -12,15 +12,15 @@ UPDATEs.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from .db_setup import writer_lock
 from .errors import AlreadyRecorded, IdempotencyMismatch
 from .extensions import db
 from .idempotency import AppliedRequest, check_key
@@ -41,6 +41,7 @@ class UnitOfWork:
         self._session = session
         self._committed = False
         self._claim: _Claim | None = None
+        self._lock = None
         self._preset = (idempotency_key, scope, fingerprint, actor_id) if idempotency_key else None
         # answer(outcome) → (status, body): the API's reply, stored with the outcome in this same transaction so a
         # replay returns it verbatim without a second write transaction after the first.
@@ -56,7 +57,14 @@ class UnitOfWork:
             if s.new or s.dirty or s.deleted:
                 raise RuntimeError("unit of work entered with unsaved changes in the session")
             s.rollback()
-        s.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+        self._lock = writer_lock(s.get_bind())
+        if self._lock is not None:
+            self._lock.acquire()
+        try:
+            s.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+        except BaseException:
+            self._release()
+            raise
         self._committed = False
         self._claim = None
         if self._preset:
@@ -64,14 +72,25 @@ class UnitOfWork:
             try:
                 self.claim(key, scope=scope, fingerprint=fingerprint, actor_id=actor_id)
             except BaseException:
-                self.session.rollback()
+                try:
+                    self.session.rollback()
+                finally:
+                    self._release()
                 raise
         return self
 
     def __exit__(self, exc_type, exc, tb) -> bool:
-        if not self._committed:
-            self.session.rollback()
+        try:
+            if not self._committed:
+                self.session.rollback()
+        finally:
+            self._release()
         return False
+
+    def _release(self) -> None:
+        lock, self._lock = self._lock, None
+        if lock is not None:
+            lock.release()
 
     def commit(self) -> None:
         self._write_claim()
@@ -103,18 +122,18 @@ class UnitOfWork:
         s = self.session
         # One statement claims the id: a concurrent copy holding the same key makes PostgreSQL wait until it
         # commits, and then this insert does nothing (no savepoint, no failed statement to recover from).
-        claimed = s.execute(
-            _insert_for(s)(AppliedRequest)
+        table = AppliedRequest.__table__
+        claimed = s.connection().execute(
+            _insert_for(s)(table)
             .values(key=key, scope=scope, fingerprint=fingerprint, actor_id=actor_id, device_time=device_time)
             .on_conflict_do_nothing(index_elements=["key"])
-            .returning(AppliedRequest.key)
+            .returning(table.c.key)
         ).first()
         if claimed is not None:
             self._claim = _Claim(key, scope)
             return
-        prior = s.execute(
-            select(AppliedRequest.scope, AppliedRequest.fingerprint, AppliedRequest.outcome, AppliedRequest.applied_at)
-            .where(AppliedRequest.key == key)
+        prior = s.connection().execute(
+            select(table.c.scope, table.c.fingerprint, table.c.outcome, table.c.applied_at).where(table.c.key == key)
         ).one()
         same_scope = prior.scope == scope or "api" in (prior.scope, scope)
         if not same_scope or (fingerprint and prior.fingerprint and prior.fingerprint != fingerprint):
@@ -140,7 +159,8 @@ class UnitOfWork:
         values = {"scope": claim.scope}
         if claim.outcome is not None:
             values.update(outcome=claim.outcome, status=claim.status)
-        self.session.execute(update(AppliedRequest).where(AppliedRequest.key == claim.key).values(**values))
+        table = AppliedRequest.__table__
+        self.session.connection().execute(update(table).where(table.c.key == claim.key).values(**values))
         claim.pending = False
 
 

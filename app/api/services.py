@@ -61,10 +61,16 @@ def user_for_token(session: Session, raw: str) -> User | None:
     """The active user behind a bearer token, or None (unknown, revoked, or the user is deactivated)."""
     if not raw.startswith(PREFIX) or len(raw) > 200:
         return None
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == digest(raw)))
-    if token is None or token.revoked_at is not None or not token.user.active:
+    found = session.execute(
+        select(ApiToken, User).join(User, User.id == ApiToken.user_id).where(ApiToken.token_hash == digest(raw))
+    ).first()
+    if found is None:
         return None
-    user = token.user
+    token, user = found
+    if token.revoked_at is not None or not user.active:
+        return None
+    # Loaded and kept for the request (see app._detached): the touch below ends this transaction.
+    session.expunge(user)
     now = utcnow()
     if token.last_used_at is None or now - token.last_used_at > TOUCH_EVERY:
         # A write of its own (on SQLite a read transaction must not turn into a write: it would fail at once if

@@ -202,22 +202,27 @@ class Scanned:
 def classify(s: Session, raw: str) -> Scanned:
     """One parse and one indexed lookup. Raises Invalid for a malformed code, NotFound for an unknown one."""
     from ..errors import NotFound
-    from ..scanning.registry import lookup
+    from ..scanning.models import ScanCode
     from ..scanning.rules import parse
 
     parsed = parse(raw)
-    row = lookup(s, parsed.key)
-    if row is None:
+    # The registry row and what it names, in one statement (this runs on every scan).
+    found = s.execute(
+        select(ScanCode, Item, Location)
+        .outerjoin(Item, (ScanCode.kind == "item") & (Item.id == ScanCode.target_id))
+        .outerjoin(Location, (ScanCode.kind == "location") & (Location.id == ScanCode.target_id))
+        .where(ScanCode.code == parsed.key)
+    ).first()
+    if found is None:
         # Typed location codes and SKUs are looked up as typed too (the registry keys them upper-cased already).
         raise NotFound(f"Unknown code {parsed.gtin or parsed.key}: nothing in Storekeeper has it.", field="scan")
-    if row.kind == "item":
-        item = s.get(Item, row.target_id)
+    row, item, loc = found
+    if row.kind == "item" and item is not None:
         lot = (parsed.serial if item.tracking == "serial" else parsed.lot) or ""
         expiry = parsed.expiry or parsed.best_before
         return Scanned("item", parsed.key, f"{item.sku} {item.name}", item=item, pack_qty=row.pack_qty, lot=lot,
                        expiry=expiry.isoformat() if expiry else "", quantity=parsed.quantity)
-    if row.kind == "location":
-        loc = s.get(Location, row.target_id)
+    if row.kind == "location" and loc is not None:
         return Scanned("location", loc.code, f"{loc.code} {loc.name}", location=loc)
     return Scanned(row.kind, row.code, row.label or row.code)
 

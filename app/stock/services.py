@@ -119,12 +119,18 @@ def find_item(s: Session, code: str | None = None, *, sku: str | None = None) ->
             raise NotFound(f"No item with SKU {sku.strip().upper()}.", field="sku")
         return ItemRef(item)
     parsed = parse_code(code or "")
-    row = s.get(ScanCode, parsed.key)
-    if row is None:
+    # One statement: the registry row and, when it names an item, the item itself.
+    found = s.execute(
+        select(ScanCode.kind, ScanCode.pack_qty, Item)
+        .outerjoin(Item, (ScanCode.kind == "item") & (Item.id == ScanCode.target_id))
+        .where(ScanCode.code == parsed.key)
+    ).first()
+    if found is None:
         raise NotFound(f"Unknown code {parsed.gtin or parsed.key}: no item has this barcode.", field="code")
-    if row.kind != "item":
-        raise Invalid(f"{parsed.key} is a {row.kind}, not an item; scan the item's barcode.", field="code")
-    return ItemRef(s.get(Item, row.target_id), row.pack_qty, parsed)
+    kind, pack_qty, item = found
+    if kind != "item" or item is None:
+        raise Invalid(f"{parsed.key} is a {kind}, not an item; scan the item's barcode.", field="code")
+    return ItemRef(item, pack_qty, parsed)
 
 
 def find_location(s: Session, code: str, *, field: str = "location") -> Location:
