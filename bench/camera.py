@@ -10,9 +10,10 @@ once) hides nothing. Chromium loops the video. The bench user signs in, opens th
 context with "Keep scanning" on and starts the camera; each read goes to GET /scan/resolve and the answer is swapped
 into the page. static/js/scanner.js records a performance.measure "storekeeper:frame-to-result" per camera read,
 from the moment the frame was grabbed for decoding to htmx:afterSettle of the server's answer (htmx's settle delay
-included; the paint after it is not). This collects those measures for a fixed time and reports count, median,
-p95, the decoder (native BarcodeDetector or the wasm worker — Chromium on Linux has no native one) and its median
-decode time.
+included; the paint after it is not; nor is the wait between the code coming into view and the next frame grab, at
+most one decode-loop interval — scanner.js decodes every 80 ms or slower). This collects those measures for a fixed
+time and reports count, median, p95, the decoder (native BarcodeDetector or the wasm worker — Chromium on Linux has
+no native one) and its median decode time.
 
 It also reads, from the browser's Resource Timing: the scan page's first load in a fresh context (navigation + every
 resource, compressed body bytes as sent — over http://127.0.0.1 Chromium asks for gzip, not br), which must not
