@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .camera import FIRST_LOAD_BYTES, FRAME_TO_RESULT_MS, summary_lines
+
 OP_ORDER = ["http_floor", "db_floor", "scan_resolve", "scan_page", "dashboard", "receive", "pick_scan", "pick_api",
             "count", "checkout", "checkin"]
 
@@ -53,6 +55,8 @@ def targets(report: dict) -> list[dict]:
     for run in report["runs"]:
         by_db.setdefault(run["db"], {})[run["size"]] = run
     for db, runs in by_db.items():
+        camera_targets(db, list(runs.values()), add)
+    for db, runs in by_db.items():
         small = runs.get("1k")
         for big_size in ("1m", "100k"):
             big = runs.get(big_size)
@@ -65,6 +69,43 @@ def targets(report: dict) -> list[dict]:
                             f"{kb} ms vs {ka} ms (server p50)")
                 break
     return out
+
+
+def camera_targets(db: str, runs: list[dict], add) -> None:
+    """Issue 4's speed point, from the camera benchmark (bench/camera.py) of this database's runs."""
+    cam = next((r["camera"] for r in runs if r.get("camera")), None)
+    if cam is not None:
+        ok = bool(cam.get("ok")) and cam["median_ms"] <= FRAME_TO_RESULT_MS
+        add(f"{db}: camera frame → result on screen median ≤ {FRAME_TO_RESULT_MS} ms", ok,
+            f"{cam['median_ms']} ms median, p95 {cam['p95_ms']} ms over {cam['count']} reads "
+            f"({', '.join(cam['decoders'])} decoder, decode median {cam['decode_median_ms']} ms)" if cam.get("ok")
+            else f"not measured: {cam.get('error')}")
+    fl = (cam or {}).get("first_load")
+    pages = next((r["pages"] for r in runs if r.get("pages")), None)
+    name = f"{db}: scan page first load ≤ {FIRST_LOAD_BYTES // 1000} KB compressed before the decoder"
+    if fl:
+        ok = fl["bytes"] <= FIRST_LOAD_BYTES and not fl["decoder_in_it"]
+        add(name, ok, f"{fl['bytes']:,} bytes in Chromium ({fl['requests']} requests, gzip; {fl['transfer']:,} with "
+                      f"headers); decoder in it: {', '.join(fl['decoder_in_it']) or 'no'}"
+                      + (f"; HTTP client with br: {pages['total']:,} bytes" if pages else ""))
+    elif pages:
+        add(name, pages["total"] <= FIRST_LOAD_BYTES,
+            f"{pages['total']:,} bytes (HTTP client, br; not measured in the browser"
+            + (f": {cam.get('error')})" if cam else ")"))
+    if cam is not None:
+        rl = cam.get("decoder_reload")
+        pre = cam.get("sw_precache")
+        if rl and rl["cached"] is not None:
+            add(f"{db}: camera decoder not in the first load, from cache on the second load", bool(rl["cached"]) and not
+                (fl or {}).get("decoder_in_it"), f"{rl['network_bytes']:,} decoder bytes over the network on reload"
+                + (f"; the service worker precaches it ({pre['decoder_transfer']:,} bytes) in the background after "
+                   "the first load" if pre else ""))
+        elif rl:
+            add(f"{db}: camera decoder not in the first load, from cache on the second load", True,
+                "native BarcodeDetector: no decoder to load")
+        else:
+            add(f"{db}: camera decoder not in the first load, from cache on the second load", False,
+                f"not measured: {cam.get('error')}")
 
 
 def markdown(report: dict) -> str:
@@ -103,4 +144,14 @@ def markdown(report: dict) -> str:
             lines += [f"Scan page transfer (compressed, without the decoder): {pg['total']:,} bytes — HTML {pg['html']:,} "
                       f"({pg['html_encoding']}) + " + ", ".join(f"{k.rsplit('/', 1)[-1]} {v['bytes']:,} ({v['encoding']})"
                                                               for k, v in pg["assets"].items())]
+        cam = run.get("camera")
+        if cam:
+            v = cam.get("video")
+            lines += ["", "Camera (bench/camera.py)" + (
+                f": Chromium {cam.get('chromium', '?')} headless, phone viewport, fake camera looping {cam['codes']} "
+                f"item EAN-13 codes ({v['size']}, {v['fps']} fps, each held {v['hold_frames']} frames then "
+                f"{v['gap_frames']} white), scan hub {cam['page']} with Keep scanning on; measure: frame grabbed for "
+                "decoding → htmx:afterSettle of the server's answer (performance.measure in static/js/scanner.js)."
+                if v else ":")]
+            lines += [f"- {line}" for line in summary_lines(cam)]
     return "\n".join(lines) + "\n"

@@ -1,13 +1,15 @@
 """`make bench` — run the Storekeeper benchmark and write bench/results/latest.{md,json}.
 
-    python -m bench [--sizes 1k,100k,1m] [--dbs sqlite,postgresql] [--concurrency 1,16,64] [--quick]
+    python -m bench [--sizes 1k,100k,1m] [--dbs sqlite,postgresql] [--concurrency 1,16,64] [--quick] [--no-camera]
 
 For each database × size: a cached data set is copied fresh (bench/data.py), gunicorn serves it (production
 profile, several gthread workers, access log with per-request server time in µs), and a separate load-generator
 process (bench/load.py) drives it over 127.0.0.1. The framework floor is GET /healthz on the same server; the
 database floor is one INSERT+COMMIT per transaction against the same database from another process
 (bench/floor.py). Server time is read from gunicorn's access log (%(D)s: from request parsed to response
-written), so the app carries no timing code.
+written), so the app carries no timing code. Once per database, at the smallest size, the camera benchmark
+(bench/camera.py, in its own process) drives Chromium with a fake camera against the same server: camera frame →
+result on screen, the scan page's first load in the browser, and the decoder served from cache on a second load.
 """
 
 from __future__ import annotations
@@ -127,7 +129,19 @@ def make_token(url: str) -> str:
     return token
 
 
-def bench_one(kind: str, size: str, args, workdir: Path) -> dict:
+def camera_run(base: str, items: int, args, workdir: Path) -> dict:
+    """bench/camera.py in a separate process with a hard time limit: whatever happens, the bench run goes on."""
+    cmd = [sys.executable, "-m", "bench.camera", "--base", base, "--items", str(items), "--seconds",
+           str(args.camera_seconds), "--workdir", str(workdir), "--json"]
+    try:
+        out = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, cwd=ROOT,  # noqa: S603 - our own module
+                             timeout=args.camera_seconds + 240, check=True)
+        return json.loads(out.stdout.strip().splitlines()[-1])
+    except (subprocess.SubprocessError, ValueError, IndexError) as err:
+        return {"ok": False, "error": f"the camera benchmark process failed: {type(err).__name__}: {err}"}
+
+
+def bench_one(kind: str, size: str, args, workdir: Path, camera: bool = False) -> dict:
     t0 = time.monotonic()
     url, sh = data.prepare(kind, size, PG_URL, workdir, check=args.verify)
     token = make_token(url)
@@ -145,6 +159,10 @@ def bench_one(kind: str, size: str, args, workdir: Path) -> dict:
         rss = server.worker_rss_mb()
         times = server.server_times()
         pages = page_sizes(server.base, data.EMAIL, data.PASSWORD)
+        cam = None
+        if camera:
+            print(f"== {kind} {size}: camera", flush=True)
+            cam = camera_run(server.base, sh["items"], args, workdir)
     finally:
         server.stop()
     fl = subprocess.run([sys.executable, "-m", "bench.floor", url, ",".join(map(str, args.concurrency)),  # noqa: S603
@@ -161,7 +179,7 @@ def bench_one(kind: str, size: str, args, workdir: Path) -> dict:
     else:
         for p in workdir.glob(f"bench-{size}.sqlite3*"):
             p.unlink()
-    return {"db": kind, "size": size, "shape": sh, "cells": cells, "worker_rss_mb": rss, "pages": pages,
+    return {"db": kind, "size": size, "shape": sh, "cells": cells, "worker_rss_mb": rss, "pages": pages, "camera": cam,
             "has_dashboard": has_dash, "reconciles_after": None if problems is None else not problems,
             "seconds": round(time.monotonic() - t0, 1)}
 
@@ -185,6 +203,9 @@ def main(argv=None) -> int:
     p.add_argument("--workers", type=int, default=3)
     p.add_argument("--threads", type=int, default=4)
     p.add_argument("--verify", action="store_true", help="verify() the ledger at every size (always at 1k)")
+    p.add_argument("--camera", action=argparse.BooleanOptionalAction, default=True,
+                   help="the camera benchmark in Chromium, once per database at the smallest size (default: on)")
+    p.add_argument("--camera-seconds", type=float, default=25.0, help="how long the camera benchmark scans")
     p.add_argument("--quick", action="store_true", help="a smoke run: 1k, few requests")
     p.add_argument("--report-only", action="store_true", help="rewrite latest.md from latest.json")
     args = p.parse_args(argv)
@@ -199,15 +220,18 @@ def main(argv=None) -> int:
         return 0
     if args.quick:
         args.sizes, args.requests, args.requests_concurrent, args.seconds = "1k", 40, 80, 4.0
+        args.camera_seconds = min(args.camera_seconds, 12.0)
     args.concurrency = [int(c) for c in args.concurrency.split(",")]
     started = time.monotonic()
     report = {"machine": machine(), "config": {k: v for k, v in vars(args).items()}, "runs": []}
     RESULTS.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="sk-bench-") as tmp:
+        sizes = [size.lower() for size in args.sizes.split(",")]
+        camera_size = min(sizes, key=lambda size: data.SIZES[size])
         for kind in args.dbs.split(","):
-            for size in args.sizes.split(","):
+            for size in sizes:
                 print(f"== {kind} {size}", flush=True)
-                report["runs"].append(bench_one(kind, size.lower(), args, Path(tmp)))
+                report["runs"].append(bench_one(kind, size, args, Path(tmp), camera=args.camera and size == camera_size))
                 _write(report, started)
     report["total_seconds"] = round(time.monotonic() - started, 1)
     _write(report, started)
