@@ -52,7 +52,8 @@ def main() -> None:
     page = client.get("/login")
     csrf = _csrf(page.get_data(as_text=True))
     r = client.post("/login", data={"email": data.EMAIL, "password": data.PASSWORD, "csrf_token": csrf})
-    assert r.status_code in (302, 303), r.status_code
+    if r.status_code not in (302, 303):
+        raise SystemExit(f"sign-in failed: {r.status_code}")
     csrf = _csrf(client.get("/stock/pick").get_data(as_text=True))
 
     def one(k: int):
@@ -70,7 +71,8 @@ def main() -> None:
             resp = client.get("/healthz")
         else:
             raise SystemExit(f"unknown op {args.op}")
-        assert resp.status_code == 200, (resp.status_code, resp.get_data(as_text=True)[:500])
+        if resp.status_code != 200:
+            raise SystemExit(f"{args.op} answered {resp.status_code}: {resp.get_data(as_text=True)[:500]}")
 
     for k in range(30):
         one(k)
@@ -107,7 +109,8 @@ def _csrf(html: str) -> str:
     import re
 
     m = re.search(r'name="csrf-token" content="([^"]+)"', html) or re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
-    assert m, "no CSRF token on the page"
+    if not m:
+        raise SystemExit("no CSRF token on the page")
     return m.group(1)
 
 
