@@ -5,6 +5,10 @@ what a scan *is* where it goes: a bin scanned before any item stays as the targe
 ("bin then items"); a bin scanned after an item completes that one move ("item then bin"). As soon as a flow has
 what it needs it writes the movement, claiming the form's scan id (app/web/scan_actions.py), so a resent scan
 answers "already recorded" and writes nothing. Scans that only fill in the form write nothing at all.
+
+An item scanned before its bin may wait in the form's `held` field, which the server reads before `scan`. A scan
+replayed from the phone's offline queue that does not complete an action is a conflict (errors.Incomplete), never a
+silent 200 the phone would drop.
 """
 
 from __future__ import annotations
@@ -16,12 +20,12 @@ from flask import flash, redirect, request, url_for
 from flask_login import current_user
 
 from ..auth.roles import FLOOR, MANAGERS
-from ..errors import AlreadyRecorded, DomainError, Invalid
+from ..errors import AlreadyRecorded, DomainError, Incomplete, Invalid
 from ..extensions import db
 from ..uow import UnitOfWork
 from ..web.guards import roles
 from ..web.htmx import render_panel, wants_partial
-from ..web.scan_actions import already_recorded, failed, scan_context, succeeded
+from ..web.scan_actions import already_recorded, failed, replayed, scan_context, succeeded
 from . import queries, services
 from .routes import bp
 
@@ -81,6 +85,10 @@ PROMPTS = {
 }
 
 
+PAST = {"receive": "received", "put_away": "put away", "move": "moved", "pick": "picked", "issue": "issued"}
+WANTED = {"src": "bin to take from", "dst": "bin it goes to", "reference": "job or cost centre", "item": "item"}
+
+
 def _absorb(flow: Flow, st: ScanState, scanned: queries.Scanned) -> str:
     """Put a scan where it belongs in this flow. Returns what to tell the person."""
     if scanned.kind == "item":
@@ -121,6 +129,23 @@ def _absorb(flow: Flow, st: ScanState, scanned: queries.Scanned) -> str:
 
 def _missing(flow: Flow, st: ScanState) -> list[str]:
     return [need for need in flow.needs if not getattr(st, need)]
+
+
+def _incomplete(flow: Flow, st: ScanState, scanned: list[str]) -> Incomplete:
+    """Why a replayed scan applied nothing, in words the person (and their manager) can act on."""
+    missing = _missing(flow, st)
+    screen, done = f"the {flow.title} screen", PAST[flow.name]
+    if st.item:
+        item = queries.item_by_key(db.session, st.item)
+        what = f"{item.sku} {item.name}" if item else st.item
+        wanted = "dock or bin to receive into" if flow.name == "receive" else WANTED[missing[0]]
+        held = "given" if missing[0] == "reference" else "held"
+        return Incomplete(f"{what} was scanned offline on {screen}, but no {wanted} was {held}, so nothing was "
+                          f"{done}. {flow.verb} it again.", field="scan")
+    what = " then ".join(scanned) or "Nothing"
+    return Incomplete(f"{what} was scanned offline on {screen}, but no item came with it, so nothing was {done}. "
+                      "Items scanned after it on that phone may have gone with the place held before it: check them.",
+                      field="scan")
 
 
 def _date(raw: str) -> date | None:
@@ -187,18 +212,23 @@ def run_flow(name: str):
         return _render(flow, ScanState.read(request.args))
     st = ScanState.read(request.form)
     clear = request.form.get("clear")
-    if clear in ("item", "src", "dst", "po"):
-        if clear == "item":
-            st.forget_item()
-        else:
-            setattr(st, clear, "")
-        return _render(flow, st)
+    clear = clear if clear in ("item", "src", "dst", "po") else None
     note = None
     try:
-        raw = request.form.get("scan", "")
-        if raw.strip():
+        # An item the phone held while it was offline is read first, then this scan (see the module docstring).
+        scans = [raw for raw in (request.form.get("held", ""), "" if clear else request.form.get("scan", ""))
+                 if raw.strip()]
+        for raw in scans:
             note = _absorb(flow, st, queries.classify(db.session, raw))
+        if clear:
+            if clear == "item":
+                st.forget_item()
+            else:
+                setattr(st, clear, "")
+            return _render(flow, st)
         if _missing(flow, st):
+            if replayed():
+                raise _incomplete(flow, st, [raw.strip() for raw in scans])
             resp = _render(flow, st, note=note)
             return succeeded(resp, message=note) if note else resp
         result = _execute(flow, st)
@@ -250,4 +280,5 @@ def pick():
 @roles(FLOOR)
 def issue():
     return run_flow("issue")
+
 
