@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import date
 
-from flask import flash, redirect, request, url_for
+from flask import flash, jsonify, redirect, request, url_for
 from flask_login import current_user
 
 from ..auth.roles import FLOOR, MANAGERS
@@ -282,3 +282,23 @@ def issue():
     return run_flow("issue")
 
 
+OFFLINE_PAGE = 500  # places per page of offline_codes; a few hundred bins is typical, so one page usually
+
+
+@bp.get("/offline-codes")
+@roles(FLOOR)
+def offline_codes():
+    """The codes a phone needs to fill in the scan flows while offline: every active place (code, name, kind, parent
+    code — the parent for a count's scope) and, with the first page, the open purchase orders (the newest 500 that
+    accept receipts). Paged by code: `next` is the URL of the following page, or null."""
+    after = (request.args.get("after") or "").strip().upper()[:40]
+    found = queries.offline_codes(db.session, after=after, limit=OFFLINE_PAGE)
+    body = {
+        "places": [{"code": c, "name": n, "kind": k, "parent": p} for c, n, k, p in found.places],
+        "next": url_for("stock.offline_codes", after=found.after) if found.after else None,
+    }
+    if not after:
+        body["purchase_orders"] = [{"number": n, "supplier": s, "status": st} for n, s, st in found.purchase_orders]
+    resp = jsonify(body)
+    resp.headers["Cache-Control"] = "private, no-store"
+    return resp

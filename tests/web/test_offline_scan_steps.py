@@ -1,5 +1,5 @@
-"""What the server does with the multi-step scan forms a phone replays: an action completes once, and a replayed
-scan that completes nothing is a conflict — never a silent 200."""
+"""What a phone needs to fill in the multi-step scan flows while offline, and what the server does with what it
+replays: an action completes once, and a replayed scan that completes nothing is a conflict — never a silent 200."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
+from app.locations import services as location_services
 from app.scanning.models import ScanConflict
-from app.stock import counting, orders, queries
+from app.stock import counting, orders, purchasing, queries
 from app.stock.models import StockMovement
 from app.uow import UnitOfWork
 from tests.asset_helpers import a_model, an_asset
@@ -51,6 +52,59 @@ def staff(login):
 @pytest.fixture
 def item(make_item):
     return make_item("OFFL-1", name="Offline widget")
+
+
+# --- the codes a phone keeps for offline use ---------------------------------------------------------------------------
+
+
+def test_the_phone_gets_every_active_place_with_its_kind_and_parent_and_the_receivable_purchase_orders(
+    staff, warehouse, item
+):
+    location_services.set_location_active(code="A-03", active=False, uow=UnitOfWork())
+    open_po = purchasing.create_po(supplier="Acme", lines=[("OFFL-1", 5, "1")], actor_id=None, uow=UnitOfWork())
+    closed = purchasing.create_po(supplier="Gone Ltd", lines=[("OFFL-1", 5, "1")], actor_id=None, uow=UnitOfWork())
+    purchasing.close_po(number=closed.number, uow=UnitOfWork())
+    draft = purchasing.create_po(supplier="Later", lines=[("OFFL-1", 1, "1")], actor_id=None, uow=UnitOfWork(),
+                                 status="draft")
+
+    resp = staff.get("/stock/offline-codes")
+    assert resp.status_code == 200 and resp.mimetype == "application/json"
+    assert "no-store" in resp.headers["Cache-Control"]
+    body = resp.get_json()
+    places = {p["code"]: p for p in body["places"]}
+    assert set(places) == {"WH", "WH-DOCK", "WH-A", "A-01", "A-02", "DEP", "DEP-01"}  # A-03 is deactivated
+    assert places["WH-DOCK"] == {"code": "WH-DOCK", "name": "WH-DOCK", "kind": "dock", "parent": "WH"}
+    assert places["A-01"]["kind"] == "bin" and places["A-01"]["parent"] == "WH-A"
+    assert places["WH"]["parent"] is None
+    assert body["purchase_orders"] == [{"number": open_po.number, "supplier": "Acme", "status": "open"}]
+    assert closed.number not in resp.text and draft.number not in resp.text
+    assert body["next"] is None
+
+
+def test_many_places_come_in_pages_that_never_skip_or_repeat_one(staff, warehouse, monkeypatch):
+    from app.stock import scan_routes
+
+    monkeypatch.setattr(scan_routes, "OFFLINE_PAGE", 3)
+    seen, url, pages = [], "/stock/offline-codes", 0
+    while url:
+        body = staff.get(url).get_json()
+        pages += 1
+        assert len(body["places"]) <= 3
+        assert ("purchase_orders" in body) == (pages == 1)  # the orders come once, with the first page
+        seen += [p["code"] for p in body["places"]]
+        url = body["next"]
+    assert pages == 3
+    assert seen == sorted(seen) and len(seen) == len(set(seen)) == 8
+
+
+@pytest.mark.parametrize(("role", "status"), [("staff", 200), ("manager", 200), ("admin", 200), ("technician", 403)])
+def test_the_offline_codes_are_for_the_stock_floor_only(login, warehouse, role, status):
+    assert login(role).get("/stock/offline-codes").status_code == status
+
+
+def test_signed_out_phones_get_no_codes(client, warehouse):
+    resp = client.get("/stock/offline-codes")
+    assert resp.status_code == 302 and "/login" in resp.headers["Location"]
 
 
 # --- an item the phone held offline, sent when the connection is back ---------------------------------------------------
