@@ -6,8 +6,10 @@ what a scan *is* where it goes: a bin scanned before any item stays as the targe
 what it needs it writes the movement, claiming the form's scan id (app/web/scan_actions.py), so a resent scan
 answers "already recorded" and writes nothing. Scans that only fill in the form write nothing at all.
 
-An item scanned before its bin may wait in the form's `held` field, which the server reads before `scan`. A scan
-replayed from the phone's offline queue that does not complete an action is a conflict (errors.Incomplete), never a
+Offline, the phone does the filling in itself (static/js/steps.js, mirroring `_absorb` with the places and purchase
+orders of `offline_codes`) and keeps only scans that complete an action. An item scanned before its bin is held on
+the phone in the `held` field, which the server reads before `scan` — so the form also works when the connection
+returns half-way. A replayed scan that still does not complete an action is a conflict (errors.Incomplete), never a
 silent 200 the phone would drop.
 """
 
@@ -189,6 +191,7 @@ def _context(flow: Flow, st: ScanState, **extra) -> dict:
         "prompt": PROMPTS[missing[0]] if missing else "Scan the next item",
         "po": _po_summary(st.po) if st.po else None,
         "can_cost": current_user.role in MANAGERS,
+        "prompts": PROMPTS,
         **extra,
     }
 
@@ -280,6 +283,7 @@ def pick():
 @roles(FLOOR)
 def issue():
     return run_flow("issue")
+
 
 
 OFFLINE_PAGE = 500  # places per page of offline_codes; a few hundred bins is typical, so one page usually

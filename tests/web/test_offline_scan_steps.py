@@ -107,6 +107,13 @@ def test_signed_out_phones_get_no_codes(client, warehouse):
     assert resp.status_code == 302 and "/login" in resp.headers["Location"]
 
 
+def test_every_multi_step_scan_form_tells_the_phone_how_to_fill_it_in_offline(staff, warehouse):
+    page = staff.get("/stock/pick").text
+    assert 'data-offline-steps="stock"' in page and 'data-needs="item src"' in page
+    assert 'data-codes-url="/stock/offline-codes"' in page and 'name="held" value=""' in page
+    assert 'data-slot-box="src"' in page and 'data-slot-box="item"' in page
+
+
 # --- an item the phone held offline, sent when the connection is back ---------------------------------------------------
 
 
