@@ -347,7 +347,17 @@
       ev.stopImmediatePropagation();
     }
   }, true);
+  // The service worker keeps a page as the server rendered it, scan ids included, and the first scan made on it
+  // online used that id. Opened again from the worker's cache, the page would offer the same id to a new scan, which
+  // the server would answer "already recorded" — and the phone would drop it as sent. So every page starts with ids
+  // made on the phone (any fresh id will do: a resent scan reuses the id its form had when it was sent).
+  function freshIds() {
+    Array.prototype.forEach.call(document.querySelectorAll("form[data-scan-action] [data-scan-id]"), function (field) {
+      field.value = newId();
+    });
+  }
   function boot() {
+    freshIds();
     replay(); // whenever the app opens (iOS has no Background Sync)
     if ("serviceWorker" in navigator && window.isSecureContext) {
       navigator.serviceWorker.register("/sw.js", { scope: "/", updateViaCache: "none" }).catch(function () {});

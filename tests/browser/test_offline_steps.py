@@ -276,3 +276,33 @@ def test_an_offline_order_pick_takes_only_a_bin_on_the_pick_list_then_picks_the_
     assert orders.get_order(db.session, number).status == "picked"
     assert db.session.scalars(select(ScanConflict)).all() == []
     assert phone.js_errors == []
+
+
+def test_a_scan_page_reopened_offline_from_the_phone_does_not_reuse_a_scan_id_the_server_applied(
+    phone, warehouse, make_item, put_stock
+):
+    """The service worker keeps the page as the server rendered it, scan id included. That id was used by the first
+    scan made online on that page; a scan on the kept copy must get an id of its own, or its replay would be
+    answered "already recorded" and dropped."""
+    item = make_item("STEP-KEPT", name="Kept page widget")
+    item_id, ean = item.id, item.ean
+    put_stock(item, "A-01", 5)
+    sign_in_page(phone, warehouse.staff.email, PASSWORD)
+    phone.goto("/scan/")
+    wait_for(phone, "!!(navigator.serviceWorker && navigator.serviceWorker.controller)")
+    open_ready(phone, "/stock/pick?src=A-01")  # under the worker's control: the page is kept as served
+    wait_for(phone, "caches.match('/stock/pick?src=A-01', {ignoreVary: true}).then(Boolean)")
+    scan(phone, ean)  # online: picked with the id the page was served with
+    phone.locator("[data-outcome=ok]", has_text="Picked 1").wait_for()
+    assert moved(item_id, "pick") == 1
+
+    phone.context.set_offline(True)
+    phone.reload()  # the kept page
+    phone.locator("[data-slot=src]", has_text="A-01").wait_for()
+    scan_kept(phone, ean, 1)
+    phone.context.set_offline(False)
+    wait_until(lambda: phone.evaluate(QUEUED) == 0)
+    assert "already" not in phone.text_content("#flash")
+    wait_until(lambda: moved(item_id, "pick") == 2, timeout=5)
+    assert on_hand(item_id) == {"A-01": Decimal(3)}
+    assert phone.js_errors == []
