@@ -209,12 +209,13 @@
     box.appendChild(el("button", { "class": "btn btn-small btn-secondary", name: "clear", value: name, type: "submit" },
       clearText));
   }
+  function prompt(form, need) {
+    try { return JSON.parse(form.getAttribute("data-prompts") || "{}")[need] || ""; } catch (e) { return ""; }
+  }
   function renderStock(form, before, st) {
     var missing = missingOf(form, st);
-    var prompts = {};
-    try { prompts = JSON.parse(form.getAttribute("data-prompts") || "{}"); } catch (e) { prompts = {}; }
     var input = form.querySelector("[data-scan-input]");
-    if (input) input.placeholder = missing.length ? prompts[missing[0]] || "" : "Scan the next item";
+    if (input) input.placeholder = missing.length ? prompt(form, missing[0]) : "Scan the next item";
     if (st.src !== before.src) slot(form, "src", st.src, "", "Change");
     if (st.dst !== before.dst || st.bin_first !== before.bin_first) {
       slot(form, "dst", st.dst, st.bin_first ? el("span", { "class": "muted" }, " (stays for the next items)") : "",
@@ -272,10 +273,8 @@
     }
     write(form, st);
     clearScan(form);
-    var prompts = {};
-    try { prompts = JSON.parse(form.getAttribute("data-prompts") || "{}"); } catch (e) { prompts = {}; }
     renderStock(form, before, st);
-    var need = prompts[missing[0]] || "Scan what is missing";
+    var need = prompt(form, missing[0]) || "Scan what is missing";
     if (!got) {
       tell(form, "warn", need + " first.");
     } else if (got.kind === "item") {
@@ -437,14 +436,7 @@
     return step(form, data);
   }
 
-  SK.steps = {
-    offline: offline,
-    refresh: refresh,
-    known: function () {
-      var c = stored();
-      return { places: c ? Object.keys(c.places).length : 0, orders: c ? Object.keys(c.orders).length : 0 };
-    },
-  };
+  SK.steps = { offline: offline, refresh: refresh };
 
   function boot() {
     if (!currentUser() && document.querySelector('meta[name="csrf-token"]')) forget(); // the sign-in page
