@@ -44,6 +44,15 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class Incomplete(Invalid):
+    """A scan replayed from a phone's offline queue did not complete an action: the form still lacks something (no
+    bin held, no item). Nothing was written; the person has to scan it again, so retrying the same form is pointless."""
+
+    status = 422
+    code = "incomplete"
+    retryable = False
+
+
 class AlreadyRecorded(DomainError):
     """The same client id was applied before; the first outcome stands and nothing new was written."""
 

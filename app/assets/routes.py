@@ -11,7 +11,7 @@ from flask_login import current_user
 from sqlalchemy.orm import Session
 
 from ..auth.roles import ADMINS, ANYONE, FIELD, MANAGERS
-from ..errors import AlreadyRecorded, DomainError, Invalid
+from ..errors import AlreadyRecorded, DomainError, Incomplete, Invalid
 from ..extensions import db
 from ..scanning.registry import Action, Resolution
 from ..types import utcnow
@@ -19,7 +19,7 @@ from ..uow import UnitOfWork
 from ..web import menu
 from ..web.guards import roles
 from ..web.htmx import hx_trigger, render_panel, wants_partial
-from ..web.scan_actions import already_recorded, failed, scan_context, succeeded
+from ..web.scan_actions import already_recorded, failed, replayed, scan_context, succeeded
 from . import queries, rules, services
 from .models import Asset, Kit
 
@@ -334,6 +334,14 @@ def _collect(batch: list[str]):
     """Batch mode: add the scanned tag to the list on the page (nothing is written until 'Check out all')."""
     f = request.form
     keep = {k: f.get(k) for k in ("borrower_id", "customer", "due_on", "condition_out")}
+    if replayed():
+        # Offline the phone collects the batch itself and keeps only "Check out all"; an older phone may still
+        # have kept this step, which checks nothing out. Say so rather than answer a 200 the phone would drop.
+        tags = ", ".join(t.upper() for t in _tags(f.get("tags"))) or "Nothing"
+        err = Incomplete(f"{tags} was added to a check-out batch offline; adding to a batch checks nothing out. "
+                         "Check whether it went out with the batch, and check it out again if not.", field="tags")
+        return failed(render_panel("assets/checkout.html", "assets/_checkout.html", status=err.status, form=keep,
+                                   batch=batch, error=err, **_checkout_ctx()), err)
     error = None
     try:
         tags, _ = _expand_kits(db.session, _tags(f.get("tags")))

@@ -27,6 +27,7 @@ SHELL = [
     "css/app.css",
     "js/app.js",
     "js/queue.js",
+    "js/steps.js",
     "js/scanner.js",
     "vendor/htmx.min.js",
     "icons/icon.svg",

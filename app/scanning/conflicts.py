@@ -12,7 +12,9 @@ The phone keeps each offline scan until the server has answered it with a 2xx or
   answer marks the conflict retried. Because a manager may retry someone else's scan, a retry is only offered (and
   only let through, `guard_retry`) for a failure the scan action itself reported (`failed()`), to an endpoint
   that both the person who scanned and the person retrying may use — so a crafted "conflict" can never make a
-  manager post a form to a route its author could not reach.
+  manager post a form to a route its author could not reach. A replayed scan that did not complete an action
+  (errors.Incomplete: the phone sent an item without its bin, or a bin alone) is never retryable: the same form
+  would be just as incomplete, so the person scans it again instead.
 - `dismiss` closes a conflict with a note. The person who scanned and managers may resolve it.
 """
 
@@ -226,7 +228,7 @@ def record_conflicts(resp):
                 reason=(err.message if err is not None else REASONS.get(status, f"Refused ({status}).")),
                 error_code=(err.code if err is not None else None),
                 http_status=status,
-                retryable=err is not None,
+                retryable=err is not None and getattr(err, "retryable", True),
                 device_time=device_time,
                 uow=UnitOfWork(session),
             )

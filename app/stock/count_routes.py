@@ -8,12 +8,12 @@ from sqlalchemy import or_, select
 
 from ..auth.models import User
 from ..auth.roles import FLOOR, MANAGERS
-from ..errors import AlreadyRecorded, DomainError, Invalid
+from ..errors import AlreadyRecorded, DomainError, Incomplete, Invalid
 from ..extensions import db
 from ..uow import UnitOfWork
 from ..web.guards import roles
 from ..web.htmx import render_panel, wants_partial
-from ..web.scan_actions import already_recorded, failed, succeeded
+from ..web.scan_actions import already_recorded, failed, replayed, succeeded
 from . import counting, queries, services
 from .models import CountSession
 from .routes import PAGE, bp
@@ -94,10 +94,17 @@ def count(number: str):
         scanned = queries.classify(db.session, raw)
         if scanned.kind == "location":
             code = counting.check_bin(db.session, number, scanned.location.code).code
+            if replayed():  # only chooses the bin: never a silent 200 to a phone that would drop it
+                raise Incomplete(f"Bin {code} was scanned offline for count {number}; that only chooses the bin, "
+                                 "nothing was counted. Items scanned after it on that phone may have been counted "
+                                 "in the bin held before it: check them.", field="scan")
             return succeeded(_render_count(number, code, note=f"Counting {code}"), message=f"Bin {code}")
         if scanned.kind != "item":
             raise Invalid("Scan a bin or an item here.", field="scan")
         if not bin_code:
+            if replayed():
+                raise Incomplete(f"{scanned.label} was counted offline for count {number}, but no bin was held, so "
+                                 "nothing was counted. Count it again in its bin.", field="scan")
             raise Invalid("Scan the bin first, then the items in it.", field="scan")
         result = counting.count_scan(number=number, location_code=bin_code, code=raw,
                                      quantity=request.form.get("qty") or None, who=scan_actor(), uow=UnitOfWork())

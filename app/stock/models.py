@@ -204,6 +204,9 @@ class CostLayer(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+RECEIVABLE_PO_STATUSES = ("open", "partial", "received")
+
+
 class PurchaseOrder(db.Model):
     """Goods ordered from a supplier, received against as they arrive. Status follows the receipts; a manager
     closes it when nothing more is expected (a closed order refuses receipts)."""
@@ -225,7 +228,7 @@ class PurchaseOrder(db.Model):
 
     @property
     def accepts_receipts(self) -> bool:
-        return self.status in ("open", "partial", "received")
+        return self.status in RECEIVABLE_PO_STATUSES
 
 
 class PurchaseOrderLine(db.Model):

@@ -7,12 +7,12 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..auth.roles import FLOOR, MANAGERS
-from ..errors import AlreadyRecorded, DomainError, Invalid
+from ..errors import AlreadyRecorded, DomainError, Incomplete, Invalid
 from ..extensions import db
 from ..uow import UnitOfWork
 from ..web.guards import roles
 from ..web.htmx import render_panel, wants_partial
-from ..web.scan_actions import already_recorded, failed, succeeded
+from ..web.scan_actions import already_recorded, failed, replayed, succeeded
 from . import orders, queries
 from .models import Order
 from .routes import PAGE, bp, parse_lines
@@ -105,10 +105,17 @@ def order_pick(number: str):
         scanned = queries.classify(db.session, raw)
         if scanned.kind == "location":
             code = orders.check_bin(db.session, number, scanned.location.code).code
+            if replayed():  # only chooses the bin: never a silent 200 to a phone that would drop it
+                raise Incomplete(f"Bin {code} was scanned offline to pick {number}; that only chooses the bin, "
+                                 "nothing was picked. Items scanned after it on that phone may have been picked "
+                                 "from the bin held before it: check them.", field="scan")
             return succeeded(_render_pick(number, code, note=f"Bin {code}"), message=f"Bin {code}")
         if scanned.kind != "item":
             raise Invalid("Scan a bin or an item here.", field="scan")
         if not bin_code:
+            if replayed():
+                raise Incomplete(f"{scanned.label} was picked offline for {number}, but no bin was held, so nothing "
+                                 "was picked. Pick it again from its bin.", field="scan")
             raise Invalid("Scan the bin first, then the item.", field="scan")
         result = orders.pick_at(number=number, bin_code=bin_code, code=raw, quantity=request.form.get("qty") or None,
                                 who=scan_actor(), uow=UnitOfWork())

@@ -227,6 +227,39 @@ def classify(s: Session, raw: str) -> Scanned:
     return Scanned(row.kind, row.code, row.label or row.code)
 
 
+@dataclass(frozen=True)
+class OfflineCodes:
+    """What a phone needs to fill in the scan flows offline (see scan_routes.offline_codes)."""
+
+    places: list[tuple[str, str, str, str | None]]  # code, name, kind, parent code
+    after: str | None  # the code to continue after, when there are more places
+    purchase_orders: list[tuple[str, str, str]]  # number, supplier, status
+
+
+def offline_codes(s: Session, *, after: str = "", limit: int = 500, po_limit: int = 500) -> OfflineCodes:
+    """Active places in code order, `limit` at a time after the code `after`; with the first page, the newest
+    `po_limit` purchase orders that accept receipts."""
+    from sqlalchemy.orm import aliased
+
+    from .models import RECEIVABLE_PO_STATUSES, PurchaseOrder
+
+    parent = aliased(Location)
+    rows = s.execute(
+        select(Location.code, Location.name, Location.kind, parent.code)
+        .outerjoin(parent, parent.id == Location.parent_id)
+        .where(Location.active, Location.code > after).order_by(Location.code).limit(limit + 1)
+    ).all()
+    more = len(rows) > limit
+    places = [tuple(r) for r in rows[:limit]]
+    pos = []
+    if not after:
+        pos = [tuple(r) for r in s.execute(
+            select(PurchaseOrder.number, PurchaseOrder.supplier, PurchaseOrder.status)
+            .where(PurchaseOrder.status.in_(RECEIVABLE_PO_STATUSES)).order_by(PurchaseOrder.id.desc()).limit(po_limit)
+        )]
+    return OfflineCodes(places=places, after=places[-1][0] if more else None, purchase_orders=pos)
+
+
 def item_by_key(s: Session, key: str) -> Item | None:
     """The item a registry key (GTIN-14 or SKU) names."""
     from ..scanning.models import ScanCode

@@ -5,6 +5,12 @@ what a scan *is* where it goes: a bin scanned before any item stays as the targe
 ("bin then items"); a bin scanned after an item completes that one move ("item then bin"). As soon as a flow has
 what it needs it writes the movement, claiming the form's scan id (app/web/scan_actions.py), so a resent scan
 answers "already recorded" and writes nothing. Scans that only fill in the form write nothing at all.
+
+Offline, the phone does the filling in itself (static/js/steps.js, mirroring `_absorb` with the places and purchase
+orders of `offline_codes`) and keeps only scans that complete an action. An item scanned before its bin is held on
+the phone in the `held` field, which the server reads before `scan` — so the form also works when the connection
+returns half-way. A replayed scan that still does not complete an action is a conflict (errors.Incomplete), never a
+silent 200 the phone would drop.
 """
 
 from __future__ import annotations
@@ -12,16 +18,16 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import date
 
-from flask import flash, redirect, request, url_for
+from flask import flash, jsonify, redirect, request, url_for
 from flask_login import current_user
 
 from ..auth.roles import FLOOR, MANAGERS
-from ..errors import AlreadyRecorded, DomainError, Invalid
+from ..errors import AlreadyRecorded, DomainError, Incomplete, Invalid
 from ..extensions import db
 from ..uow import UnitOfWork
 from ..web.guards import roles
 from ..web.htmx import render_panel, wants_partial
-from ..web.scan_actions import already_recorded, failed, scan_context, succeeded
+from ..web.scan_actions import already_recorded, failed, replayed, scan_context, succeeded
 from . import queries, services
 from .routes import bp
 
@@ -81,6 +87,10 @@ PROMPTS = {
 }
 
 
+PAST = {"receive": "received", "put_away": "put away", "move": "moved", "pick": "picked", "issue": "issued"}
+WANTED = {"src": "bin to take from", "dst": "bin it goes to", "reference": "job or cost centre", "item": "item"}
+
+
 def _absorb(flow: Flow, st: ScanState, scanned: queries.Scanned) -> str:
     """Put a scan where it belongs in this flow. Returns what to tell the person."""
     if scanned.kind == "item":
@@ -121,6 +131,23 @@ def _absorb(flow: Flow, st: ScanState, scanned: queries.Scanned) -> str:
 
 def _missing(flow: Flow, st: ScanState) -> list[str]:
     return [need for need in flow.needs if not getattr(st, need)]
+
+
+def _incomplete(flow: Flow, st: ScanState, scanned: list[str]) -> Incomplete:
+    """Why a replayed scan applied nothing, in words the person (and their manager) can act on."""
+    missing = _missing(flow, st)
+    screen, done = f"the {flow.title} screen", PAST[flow.name]
+    if st.item:
+        item = queries.item_by_key(db.session, st.item)
+        what = f"{item.sku} {item.name}" if item else st.item
+        wanted = "dock or bin to receive into" if flow.name == "receive" else WANTED[missing[0]]
+        held = "given" if missing[0] == "reference" else "held"
+        return Incomplete(f"{what} was scanned offline on {screen}, but no {wanted} was {held}, so nothing was "
+                          f"{done}. {flow.verb} it again.", field="scan")
+    what = " then ".join(scanned) or "Nothing"
+    return Incomplete(f"{what} was scanned offline on {screen}, but no item came with it, so nothing was {done}. "
+                      "Items scanned after it on that phone may have gone with the place held before it: check them.",
+                      field="scan")
 
 
 def _date(raw: str) -> date | None:
@@ -164,6 +191,7 @@ def _context(flow: Flow, st: ScanState, **extra) -> dict:
         "prompt": PROMPTS[missing[0]] if missing else "Scan the next item",
         "po": _po_summary(st.po) if st.po else None,
         "can_cost": current_user.role in MANAGERS,
+        "prompts": PROMPTS,
         **extra,
     }
 
@@ -187,18 +215,23 @@ def run_flow(name: str):
         return _render(flow, ScanState.read(request.args))
     st = ScanState.read(request.form)
     clear = request.form.get("clear")
-    if clear in ("item", "src", "dst", "po"):
-        if clear == "item":
-            st.forget_item()
-        else:
-            setattr(st, clear, "")
-        return _render(flow, st)
+    clear = clear if clear in ("item", "src", "dst", "po") else None
     note = None
     try:
-        raw = request.form.get("scan", "")
-        if raw.strip():
+        # An item the phone held while it was offline is read first, then this scan (see the module docstring).
+        scans = [raw for raw in (request.form.get("held", ""), "" if clear else request.form.get("scan", ""))
+                 if raw.strip()]
+        for raw in scans:
             note = _absorb(flow, st, queries.classify(db.session, raw))
+        if clear:
+            if clear == "item":
+                st.forget_item()
+            else:
+                setattr(st, clear, "")
+            return _render(flow, st)
         if _missing(flow, st):
+            if replayed():
+                raise _incomplete(flow, st, [raw.strip() for raw in scans])
             resp = _render(flow, st, note=note)
             return succeeded(resp, message=note) if note else resp
         result = _execute(flow, st)
@@ -251,3 +284,25 @@ def pick():
 def issue():
     return run_flow("issue")
 
+
+
+OFFLINE_PAGE = 500  # places per page of offline_codes; a few hundred bins is typical, so one page usually
+
+
+@bp.get("/offline-codes")
+@roles(FLOOR)
+def offline_codes():
+    """The codes a phone needs to fill in the scan flows while offline: every active place (code, name, kind, parent
+    code — the parent for a count's scope) and, with the first page, the open purchase orders (the newest 500 that
+    accept receipts). Paged by code: `next` is the URL of the following page, or null."""
+    after = (request.args.get("after") or "").strip().upper()[:40]
+    found = queries.offline_codes(db.session, after=after, limit=OFFLINE_PAGE)
+    body = {
+        "places": [{"code": c, "name": n, "kind": k, "parent": p} for c, n, k, p in found.places],
+        "next": url_for("stock.offline_codes", after=found.after) if found.after else None,
+    }
+    if not after:
+        body["purchase_orders"] = [{"number": n, "supplier": s, "status": st} for n, s, st in found.purchase_orders]
+    resp = jsonify(body)
+    resp.headers["Cache-Control"] = "private, no-store"
+    return resp

@@ -9,6 +9,10 @@ Route side: `ctx = scan_context()` gives the validated ScanContext to pass to th
 `ctx.scan_id` in its unit of work (uow.claim) and records its outcome (uow.record). Then
 `succeeded(resp, "stock-changed")` or `failed(resp, err)` announce the result as HX-Trigger events that the
 scanner JS turns into sound and vibration. A failed replay of an offline scan is kept as a conflict to resolve.
+
+A multi-step form (a bin, then items) answers a scan that only fills it in with the form and a 200. A *replayed*
+scan (`replayed()`) must never do that — the phone would drop it as sent — so such a route answers
+`failed(resp, errors.Incomplete(...))` instead, naming what was scanned and what was missing.
 """
 
 from __future__ import annotations
@@ -41,11 +45,16 @@ def new_scan_id() -> str:
 def scan_context() -> ScanContext:
     form = request.form
     scan_id = check_key(form.get("scan_id") or request.headers.get("X-Scan-Id", ""))
-    replay = request.headers.get("X-Scan-Replay") == "1"
+    replay = replayed()
     source = "offline" if replay else (form.get("source") or "typed")
     if source not in SOURCES:
         raise Invalid(f"Unknown scan source {source!r}.", field="source")
     return ScanContext(scan_id=scan_id, source=source, device_time=_device_time(form.get("device_time")), replay=replay)
+
+
+def replayed() -> bool:
+    """This request is a scan the phone kept offline and sends now (or a retry of one from the conflicts page)."""
+    return request.headers.get("X-Scan-Replay") == "1"
 
 
 def _device_time(raw: str | None) -> datetime | None:

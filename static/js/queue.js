@@ -4,6 +4,9 @@
 // conflict (X-Scan-Conflict header; the person resolves it on /scan/conflicts). A stale sign-in or CSRF token keeps
 // the item and asks the person to sign in again. Each scan carries its own scan id, so the server applies it once.
 //
+// Multi-step forms (a bin, then items; a check-out batch) are filled in on the phone while offline (steps.js): a
+// scan that only fills in the form is never kept, only one that completes an action.
+//
 // Also here: the service worker registration, and a full navigation when a boosted link fails offline (so the
 // service worker can show the kept page or the offline page).
 (function () {
@@ -135,7 +138,7 @@
     crypto.getRandomValues(b);
     return Array.prototype.map.call(b, function (x) { return ("0" + x.toString(16)).slice(-2); }).join("");
   }
-  function keep(form, path) {
+  function keep(form, path, label) {
     var fields = [];
     new FormData(form).forEach(function (value, name) {
       if (name !== "csrf_token" && typeof value === "string") fields.push([name, value]);
@@ -151,7 +154,7 @@
       scan_id: scanId,
       url: url.pathname + url.search,
       fields: fields,
-      label: input ? input.value : "",
+      label: label || (input ? input.value : ""),
       user: currentUser(),
       device_time: get("device_time") || now,
       queued_at: now,
@@ -173,8 +176,8 @@
       return item;
     });
   }
-  function keepOrWarn(form, path) {
-    return keep(form, path).catch(function (err) {
+  function keepOrWarn(form, path, label) {
+    return keep(form, path, label).catch(function (err) {
       say("This scan could not be kept on the phone (" + err.message + "). Write it down and try again later.", "error");
       document.dispatchEvent(new CustomEvent("scan-failed", { detail: { message: "not kept" } }));
       document.dispatchEvent(new CustomEvent("storekeeper:queued", { detail: null }));
@@ -186,20 +189,42 @@
   function verbOf(detail) {
     return ((detail && detail.requestConfig && detail.requestConfig.verb) || "").toLowerCase();
   }
+  // What the request would have sent, with the button that sent it (FormData(form) alone lacks the button).
+  function sentData(detail, form) {
+    return (detail && detail.requestConfig && detail.requestConfig.formData) || new FormData(form);
+  }
+  // A scan action the server cannot be asked about now. A multi-step form fills itself in on the phone (steps.js);
+  // what completes an action, and every other scan action, is kept.
+  function capture(form, detail) {
+    var step = null;
+    try {
+      step = SK.steps ? SK.steps.offline(form, sentData(detail, form)) : null;
+    } catch (err) {
+      step = null; // whatever went wrong there, the scan is kept as it is rather than lost
+    }
+    if (step && !step.queue) {
+      document.dispatchEvent(new CustomEvent("storekeeper:handled", { detail: { form: form } }));
+      if (SK.focusScan) SK.focusScan();
+      return;
+    }
+    keepOrWarn(form, pathOf(detail), step && step.label).then(function (item) {
+      if (item && step && step.after) step.after(item);
+    });
+  }
 
   // Offline already: do not even try; keep the scan.
   document.addEventListener("htmx:beforeRequest", function (ev) {
     var form = scanForm(ev.detail.elt);
     if (!form || navigator.onLine || verbOf(ev.detail) === "get") return;
     ev.preventDefault();
-    keepOrWarn(form, pathOf(ev.detail));
+    capture(form, ev.detail);
   });
   // The request never got an answer (network gone, server down): keep the scan. The server may have applied it
   // before the line broke; the replay then answers "already recorded", never a second application.
   function unreachable(ev) {
     var form = scanForm(ev.detail.elt);
     var verb = verbOf(ev.detail);
-    if (form && verb !== "get") { keepOrWarn(form, pathOf(ev.detail)); return; }
+    if (form && verb !== "get") { capture(form, ev.detail); return; }
     if (verb === "get" && ev.detail.boosted && pathOf(ev.detail)) {
       // A boosted link offline: let the browser navigate so the service worker can answer.
       location.href = pathOf(ev.detail);
@@ -213,7 +238,7 @@
     var xhr = ev.detail.xhr;
     if (!xhr || [502, 503, 504].indexOf(xhr.status) < 0) return;
     var form = scanForm(ev.detail.elt);
-    if (form && verbOf(ev.detail) !== "get") keepOrWarn(form, pathOf(ev.detail));
+    if (form && verbOf(ev.detail) !== "get") capture(form, ev.detail);
   });
 
   // ---------------------------------------------------------------- replay
@@ -297,6 +322,7 @@
   }
 
   SK.queue = { all: all, put: put, remove: remove, replay: replay, refresh: changed };
+  SK.say = say;
 
   window.addEventListener("online", function () { replay(); });
   document.addEventListener("visibilitychange", function () {
@@ -321,7 +347,17 @@
       ev.stopImmediatePropagation();
     }
   }, true);
+  // The service worker keeps a page as the server rendered it, scan ids included, and the first scan made on it
+  // online used that id. Opened again from the worker's cache, the page would offer the same id to a new scan, which
+  // the server would answer "already recorded" — and the phone would drop it as sent. So every page starts with ids
+  // made on the phone (any fresh id will do: a resent scan reuses the id its form had when it was sent).
+  function freshIds() {
+    Array.prototype.forEach.call(document.querySelectorAll("form[data-scan-action] [data-scan-id]"), function (field) {
+      field.value = newId();
+    });
+  }
   function boot() {
+    freshIds();
     replay(); // whenever the app opens (iOS has no Background Sync)
     if ("serviceWorker" in navigator && window.isSecureContext) {
       navigator.serviceWorker.register("/sw.js", { scope: "/", updateViaCache: "none" }).catch(function () {});

@@ -159,9 +159,11 @@
       release();
     }
   });
-  // The offline queue took the form, or the request could not be sent: the next scan may go.
+  // The offline queue took the form (or filled it in on the phone), or the request could not be sent: the next scan
+  // may go.
   function releaseIfBusy() { if (busy) release(); }
   document.addEventListener("storekeeper:queued", releaseIfBusy);
+  document.addEventListener("storekeeper:handled", releaseIfBusy); // filled in on the phone while offline (steps.js)
   document.addEventListener("htmx:sendAbort", releaseIfBusy);
   document.addEventListener("htmx:sendError", releaseIfBusy);
 
