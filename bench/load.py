@@ -119,12 +119,14 @@ def make_request(op: str, k: int, ctx: dict, sess: Session) -> tuple[str, str, d
     api = {"Authorization": f"Bearer {sess.token}", "Content-Type": "application/json", "Idempotency-Key": uuid.uuid4().hex}
     if op == "http_floor":
         return "GET", "/healthz", {}, b""
+    if op == "write_floor":  # bench/serve.py: one INSERT + COMMIT through the app, nothing else
+        return "POST", "/api/_bench/write", {}, b""
     if op == "scan_resolve":
         return "GET", f"/scan/resolve?code={gtin}", {**web, "HX-Request": "true"}, b""
     if op == "scan_page":
         return "GET", "/scan/", {**web, "Accept-Encoding": "gzip, br"}, b""
     if op == "dashboard":
-        return "GET", "/dashboard", {**web, "Accept-Encoding": "gzip, br"}, b""
+        return "GET", "/dashboard/", {**web, "Accept-Encoding": "gzip, br"}, b""
     if op == "pick_scan":  # the phone's path: the pick screen with the bin chosen, then the item's barcode scanned
         form = f"src={loc}&qty=1&scan={gtin}&scan_id={uuid.uuid4().hex}&source=wedge".encode()
         return "POST", "/stock/pick", {**web, "HX-Request": "true", "X-CSRFToken": sess.csrf,

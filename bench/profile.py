@@ -66,7 +66,7 @@ def main() -> None:
         elif args.op == "scan_resolve":
             resp = client.get(f"/scan/resolve?code={gtin}", headers={"HX-Request": "true"})
         elif args.op == "dashboard":
-            resp = client.get("/dashboard")
+            resp = client.get("/dashboard/")
         elif args.op == "healthz":
             resp = client.get("/healthz")
         else:

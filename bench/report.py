@@ -4,18 +4,12 @@ from __future__ import annotations
 
 from .camera import FIRST_LOAD_BYTES, FRAME_TO_RESULT_MS, summary_lines
 
-OP_ORDER = ["http_floor", "db_floor", "scan_resolve", "scan_page", "dashboard", "receive", "pick_scan", "pick_api",
+OP_ORDER = ["http_floor", "write_floor", "db_floor", "scan_resolve", "scan_page", "dashboard", "receive", "pick_scan", "pick_api",
             "count", "checkout", "checkin"]
 
 
 def _cell(run, op, conc):
     return next((c for c in run["cells"] if c["op"] == op and c["concurrency"] == conc), None)
-
-
-def combined(http: dict, db: dict) -> float:
-    """Throughput of a request that does nothing but one durable write: the framework floor's time plus the
-    database floor's time per request, both measured at the same concurrency on the same machine."""
-    return 1 / (1 / http["throughput"] + 1 / db["throughput"])
 
 
 def targets(report: dict) -> list[dict]:
@@ -34,21 +28,24 @@ def targets(report: dict) -> list[dict]:
             s = pick1["server"]
             add(f"{tag}: pick-by-scan server time p50 ≤ 5 ms at c1", s["p50_ms"] <= 5, f"{s['p50_ms']} ms")
             add(f"{tag}: pick-by-scan server time p99 ≤ 15 ms at c1", s["p99_ms"] <= 15, f"{s['p99_ms']} ms")
-        pick16, floor16, http16 = _cell(run, "pick_scan", 16), _cell(run, "db_floor", 16), _cell(run, "http_floor", 16)
-        if pick16 and floor16:
-            ratio = pick16["throughput"] / floor16["throughput"] if floor16["throughput"] else 0
-            add(f"{tag}: pick-by-scan throughput at c16 ≥ 40 % of the database floor", ratio >= 0.4,
-                f"{pick16['throughput']}/s = {ratio:.0%} of {floor16['throughput']}/s")
-            if http16 and http16["throughput"]:
-                both = combined(http16, floor16)
-                r2 = pick16["throughput"] / both
-                add(f"{tag}: (informative) pick-by-scan throughput at c16 vs an HTTP request that only commits one write",
-                    r2 >= 0.4, f"{r2:.0%} of {both:.0f}/s")
+        pick16, write16, raw16 = _cell(run, "pick_scan", 16), _cell(run, "write_floor", 16), _cell(run, "db_floor", 16)
+        if pick16 and write16:
+            ratio = pick16["throughput"] / write16["throughput"] if write16["throughput"] else 0
+            add(f"{tag}: pick-by-scan throughput at c16 ≥ 40 % of the database floor (one INSERT+COMMIT per request, "
+                "same server)", ratio >= 0.4, f"{pick16['throughput']}/s = {ratio:.0%} of {write16['throughput']}/s")
+        if pick16 and raw16 and raw16["throughput"]:
+            r2 = pick16["throughput"] / raw16["throughput"]
+            add(f"{tag}: (informative) pick-by-scan throughput at c16 vs the raw database without HTTP", r2 >= 0.4,
+                f"{r2:.0%} of {raw16['throughput']}/s")
+        if pick16:
             add(f"{tag}: pick-by-scan p99 ≤ 100 ms at c16", pick16["p99_ms"] <= 100, f"{pick16['p99_ms']} ms")
         dash = _cell(run, "dashboard", 1)
-        if run["size"] == "1m":
-            add(f"{tag}: dashboard p50 ≤ 150 ms", bool(dash) and dash["p50_ms"] <= 150,
-                f"{dash['p50_ms']} ms" if dash else "no /dashboard on this branch")
+        if dash:
+            srv = dash.get("server") or dash
+            label = "server p50" if dash.get("server") else "client p50"
+            add(f"{tag}: dashboard server time p50 ≤ 150 ms", srv["p50_ms"] <= 150, f"{srv['p50_ms']} ms ({label})")
+        elif run["size"] == "1m":
+            add(f"{tag}: dashboard server time p50 ≤ 150 ms", False, "not measured: /dashboard/ did not answer")
         if run["worker_rss_mb"]:
             add(f"{tag}: gunicorn worker memory ≤ 120 MB", max(run["worker_rss_mb"]) <= 120, f"max {max(run['worker_rss_mb'])} MB")
     by_db = {}
@@ -123,10 +120,10 @@ def markdown(report: dict) -> str:
         sh = run["shape"]
         lines += ["", f"## {run['db']} — {run['size']} ({sh['movements']:,} movements, {sh['items']:,} items, "
                   f"{sh['assets']:,} assets; {run['seconds']} s)", "",
-                  "| operation | c | requests | p50 ms | p95 ms | p99 ms | server p50 / p99 ms | req/s | × http floor (p50) | × db floor (req/s) | statuses |",
+                  "| operation | c | requests | p50 ms | p95 ms | p99 ms | server p50 / p99 ms | req/s | × http floor (p50) | × write floor (req/s) | statuses |",
                   "|---|---|---|---|---|---|---|---|---|---|---|"]
         for conc in sorted({c["concurrency"] for c in run["cells"]}):
-            hf, dbf = _cell(run, "http_floor", conc), _cell(run, "db_floor", conc)
+            hf, dbf = _cell(run, "http_floor", conc), _cell(run, "write_floor", conc) or _cell(run, "db_floor", conc)
             for op in OP_ORDER:
                 c = _cell(run, op, conc)
                 if not c:
