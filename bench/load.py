@@ -146,6 +146,23 @@ def make_request(op: str, k: int, ctx: dict, sess: Session) -> tuple[str, str, d
     raise ValueError(op)
 
 
+TILE = re.compile(rb'hx-get="(/dashboard/tile/[^"]+)"')
+
+
+async def dashboard(c: Conn, path: str, headers: dict, seq: str) -> tuple[int, bytes]:
+    """The whole dashboard as a manager's phone loads it: the page, then every tile it asks for (one after the
+    other on this connection; a browser fetches several at once). All are tagged with one X-Bench-Seq so the
+    server's times add up to the dashboard's server time. Returns the worst status and all the bytes."""
+    headers = {**headers, "X-Bench-Seq": seq}
+    st, _h, page = await c.request("GET", path, headers)
+    worst, size = st, len(page)
+    for tile in TILE.findall(page):
+        s2, _h, part = await c.request("GET", tile.decode(), {**headers, "HX-Request": "true"})
+        worst = s2 if not 200 <= s2 < 300 else worst
+        size += len(part)
+    return worst, b"x" * size
+
+
 async def run_cell(host, port, op, conc, n, seconds, ctx, sess, cell_id: str | None = None) -> dict:
     """n requests of op by conc clients (or until the deadline), each client on its own keep-alive connection."""
     next_k = 0
@@ -165,7 +182,10 @@ async def run_cell(host, port, op, conc, n, seconds, ctx, sess, cell_id: str | N
             headers["X-Bench-Cell"] = cell_id
             t0 = time.perf_counter()
             try:
-                st, h, data = await c.request(method, path, headers, body)
+                if op == "dashboard":
+                    st, data = await dashboard(c, path, headers, f"{cell_id}.{k}")
+                else:
+                    st, h, data = await c.request(method, path, headers, body)
             except (OSError, ConnectionError, asyncio.IncompleteReadError, ValueError):
                 st, data = 0, b""
             lat.append(time.perf_counter() - t0)

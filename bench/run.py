@@ -43,7 +43,7 @@ LABELS = {"http_floor": "framework floor (GET /healthz)",
           "write_floor": "database floor (POST: one INSERT+COMMIT through the app)",
           "db_floor": "raw database (INSERT+COMMIT, no HTTP)",
           "scan_resolve": "scan resolution (GET /scan/resolve)", "scan_page": "scan page (GET /scan/)",
-          "dashboard": "dashboard (GET /dashboard)", "receive": "receive (API)", "pick_scan": "pick by scan (POST /stock/pick)",
+          "dashboard": "dashboard (page + its 13 tiles)", "receive": "receive (API)", "pick_scan": "pick by scan (POST /stock/pick)",
           "pick_api": "pick (API)", "count": "count (API spot count)", "checkout": "check-out (API)", "checkin": "check-in (API)"}
 
 
@@ -74,7 +74,7 @@ class Server:
         env = {**os.environ, "STOREKEEPER_ENV": "production", "DATABASE_URL": url, "SECRET_KEY": secrets.token_hex(32),
                "HOST": "127.0.0.1", "PORT": str(self.port), "WEB_CONCURRENCY": str(workers), "GUNICORN_THREADS": str(threads)}
         cmd = [str(ROOT / ".venv/bin/gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "--no-control-socket",
-               "--access-logfile", str(self.log), "--access-logformat", "%({x-bench-cell}i)s %(s)s %(D)s",
+               "--access-logfile", str(self.log), "--access-logformat", "%({x-bench-cell}i)s %({x-bench-seq}i)s %(s)s %(D)s",
                "--max-requests", "0", "--error-logfile", str(logdir / f"error-{self.port}.log"), "bench.serve:app"]
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)  # noqa: S603 - our own gunicorn
         self.base = f"http://127.0.0.1:{self.port}"
@@ -98,11 +98,20 @@ class Server:
         return out
 
     def server_times(self) -> dict[str, list[float]]:
+        """Server time per request of each cell; the requests of one composite operation (the dashboard: its page
+        and every tile, tagged with one X-Bench-Seq) are added up into one figure."""
         times: dict[str, list[float]] = defaultdict(list)
+        grouped: dict[tuple[str, str], float] = defaultdict(float)
         for line in self.log.read_text().splitlines():
             parts = line.split()
-            if len(parts) == 3 and parts[0] != "-":
-                times[parts[0]].append(int(parts[2]) / 1e6)
+            if len(parts) != 4 or parts[0] == "-":
+                continue
+            if parts[1] != "-":
+                grouped[(parts[0], parts[1])] += int(parts[3]) / 1e6
+            else:
+                times[parts[0]].append(int(parts[3]) / 1e6)
+        for (cell, _seq), total in grouped.items():
+            times[cell].append(total)
         return times
 
     def stop(self) -> None:

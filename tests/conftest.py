@@ -19,6 +19,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from app import create_app
+from app.dashboard import cache as tile_cache
 from app.extensions import db
 from app.uow import UnitOfWork
 
@@ -124,6 +125,7 @@ def _clean_database(request, app):
     ctx.push()
     yield
     empty_all_tables()
+    tile_cache.clear()  # a process-wide cache of rendered tiles (app/dashboard/cache.py) must not outlive a test
     ctx.pop()
 
 

@@ -91,6 +91,8 @@ class Asset(db.Model):
     notes: Mapped[str | None] = mapped_column(Text)
     event_count: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Any change to the asset (status, place, cost …); the dashboard's tiles are recomputed when the newest moves.
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, index=True)
 
     model: Mapped[AssetModel] = relationship(lazy="joined")
     location = relationship("Location", foreign_keys=[location_id])

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, aliased
 
 from ..assets import rules as asset_rules
@@ -61,9 +61,13 @@ def replenishment(s: Session, *, limit: int = 8) -> dict:
          .join(StockBalance, StockBalance.item_id == Item.id, isouter=True)
          .where(Item.active.is_(True)).group_by(Item.id, Item.sku, Item.name, Item.reorder_point))
     below_q = q.having(on_hand <= Item.reorder_point, Item.reorder_point > 0)
-    out_q = q.having(on_hand <= 0)
-    below_n = s.scalar(select(func.count()).select_from(below_q.subquery()))
-    out_n = s.scalar(select(func.count()).select_from(out_q.subquery()))
+    # Both counts from one pass over the per-item totals.
+    totals = q.subquery()
+    below_n, out_n = s.execute(select(
+        func.coalesce(func.sum(case(((totals.c.on_hand <= totals.c.reorder_point) & (totals.c.reorder_point > 0), 1),
+                                    else_=0)), 0),
+        func.coalesce(func.sum(case((totals.c.on_hand <= 0, 1), else_=0)), 0),
+    )).one()
     below = s.execute(below_q.order_by(Item.sku).limit(limit)).all()
     return {"below_n": below_n, "out_n": out_n, "below": below,
             "why_below": "Active items whose on-hand total over all places is at or below the reorder point set on "

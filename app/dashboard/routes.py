@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..auth.roles import MANAGERS
@@ -18,6 +18,7 @@ from ..uow import UnitOfWork
 from ..web import menu
 from ..web.guards import roles
 from ..web.htmx import hx_trigger, render_panel, wants_partial
+from . import cache as tile_cache
 from . import queries
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -34,22 +35,24 @@ class Tile:
     title: str
     events: tuple[str, ...]
     load: object  # callable(session, today) → context
+    keep: bool = False  # an aggregate over all items or assets: kept until the data may have changed (cache.py)
 
 
 TILES: tuple[Tile, ...] = (
-    Tile("stock-value", "Stock value", STOCK_EVENTS, lambda s, t: queries.stock_value(s)),
+    Tile("stock-value", "Stock value", STOCK_EVENTS, lambda s, t: queries.stock_value(s), keep=True),
     Tile("replenish", "Reorder and out of stock", (*STOCK_EVENTS, "purchase-order-drafted"),
-         lambda s, t: queries.replenishment(s)),
-    Tile("turns", "Stock turns and cover", STOCK_EVENTS, lambda s, t: queries.turns(s, today=t)),
+         lambda s, t: queries.replenishment(s), keep=True),
+    Tile("turns", "Stock turns and cover", STOCK_EVENTS, lambda s, t: queries.turns(s, today=t), keep=True),
     Tile("movements", "Recent movements", STOCK_EVENTS, lambda s, t: queries.movements(s, today=t)),
     Tile("counts", "Counts awaiting approval", STOCK_EVENTS, lambda s, t: queries.counts_awaiting(s)),
     Tile("work", "To receive and to pick", (*STOCK_EVENTS, "purchase-order-drafted"), lambda s, t: queries.work(s)),
     Tile("assets", "Assets out and in the workshop", ASSET_EVENTS, lambda s, t: queries.assets(s, today=t)),
     Tile("maintenance", "Maintenance due", ("maintenance-logged", "maintenance-scheduled", "meter-read"),
          lambda s, t: queries.maintenance(s, today=t)),
-    Tile("warranties", "Warranties ending", ASSET_EVENTS, lambda s, t: queries.warranties(s, today=t)),
-    Tile("book-value", "Book value by category", ASSET_EVENTS, lambda s, t: queries.book_values(s, today=t)),
-    Tile("idle", "Idle assets", ASSET_EVENTS, lambda s, t: queries.idle(s, today=t)),
+    Tile("warranties", "Warranties ending", ASSET_EVENTS, lambda s, t: queries.warranties(s, today=t), keep=True),
+    Tile("book-value", "Book value by category", ASSET_EVENTS, lambda s, t: queries.book_values(s, today=t),
+         keep=True),
+    Tile("idle", "Idle assets", ASSET_EVENTS, lambda s, t: queries.idle(s, today=t), keep=True),
     Tile("alerts", "Alerts", (*STOCK_EVENTS, *ASSET_EVENTS, "notifications-read"),
          lambda s, t: queries.alerts(s, today=t, user_id=current_user.id)),
     Tile("conflicts", "Offline scan conflicts", ("conflict-resolved", "scan-failed"),
@@ -89,7 +92,17 @@ def tile(name: str):
     t = BY_NAME.get(name)
     if t is None:
         abort(404)
-    ctx = t.load(db.session, iq.today_utc())
+    today = iq.today_utc()
+    if wants_partial() and t.keep:
+        current = tile_cache.stamp(db.session, today)
+        html = tile_cache.get(t.name, current_user.role, current)
+        if html is None:
+            html = render_template("dashboard/_tile.html", tile=t, data=t.load(db.session, today), is_loaded=True)
+            tile_cache.put(t.name, current_user.role, current, html)
+        resp = make_response(html)
+        resp.vary.add("HX-Request")
+        return resp
+    ctx = t.load(db.session, today)
     if wants_partial():
         return render_panel("dashboard/page.html", "dashboard/_tile.html", tile=t, data=ctx, is_loaded=True)
     return render_panel("dashboard/page.html", "dashboard/_grid.html", tiles=(t,), loaded={t.name: ctx})

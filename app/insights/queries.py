@@ -172,8 +172,10 @@ def adjustment_anomalies(s: Session, *, today: date, days: int = 90) -> tuple[ru
     rows = s.execute(
         select(m.id, Item.sku, Location.code, m.quantity, m.total_cost, m.created_at, m.reason)
         .join(Item, Item.id == m.item_id).join(Location, Location.id == m.to_location_id, isouter=True)
-        .where(m.kind.in_(ADJUSTMENT_KINDS), m.created_at >= start_of(today - timedelta(days=days - 1)))
-        .order_by(m.id)).all()
+        .where(m.kind.in_(ADJUSTMENT_KINDS), m.created_at >= start_of(today - timedelta(days=days - 1)))).all()
+    # Sorted here, not in SQL: ORDER BY id made SQLite walk the whole ledger in id order instead of using the
+    # (kind, created_at) index — 60 ms at a million movements for a handful of adjustments.
+    rows.sort(key=lambda r: r[0])
     adj = [AdjustmentRow(i, sku, loc or "", q, (c or ZERO) * (1 if q > 0 else -1), at, reason or "")
            for i, sku, loc, q, c, at, reason in rows]
     return rules.modified_z([(a.movement_id, a.quantity) for a in adj]), adj

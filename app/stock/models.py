@@ -57,6 +57,8 @@ class Item(db.Model):
     valuation_method: Mapped[str] = mapped_column(String(10), default="fifo")  # fifo, lifo, average
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Any change to the item's settings; the dashboard's tiles are recomputed when the newest one moves.
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, index=True)
 
     barcodes: Mapped[list[ItemBarcode]] = relationship(back_populates="item", order_by="ItemBarcode.code")
 
