@@ -25,7 +25,7 @@ depends_on = None
 def upgrade():
     for table in ("asset", "item"):
         op.add_column(table, sa.Column('updated_at', app.types.UTCDateTime(timezone=True), nullable=True))
-        op.execute(f"UPDATE {table} SET updated_at = created_at")
+        op.execute(f"UPDATE {table} SET updated_at = created_at")  # noqa: S608 - our two table names
         op.create_index(op.f(f'ix_{table}_updated_at'), table, ['updated_at'], unique=False)
 
 
