@@ -135,7 +135,15 @@
     stamp(form, scan.source, scan.format);
     busy = { form: form, scan: scan, timer: setTimeout(release, 10000) };
     SK.lastScan = scan;
-    if (form.requestSubmit) form.requestSubmit();
+    submitLikeEnter(form);
+  }
+  // Submit as a hardware scanner's Enter does: through the form's default button (the first submit button), so its
+  // name and value go along — on a check-out batch that is "Add to batch", not "Check out all". htmx learns the
+  // button from the click.
+  function submitLikeEnter(form) {
+    var button = form.querySelector("button:not([type]), button[type=submit], input[type=submit]");
+    if (button && !button.disabled) button.click();
+    else if (form.requestSubmit) form.requestSubmit();
     else form.dispatchEvent(new Event("submit", { bubbles: true, cancelable: true }));
   }
   function submitScan(scan) {

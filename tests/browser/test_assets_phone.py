@@ -69,3 +69,25 @@ def test_a_technician_scans_a_batch_then_checks_it_all_out(phone, make_user):
     db.session.rollback()
     assert {queries.by_tag(db.session, t).status for t in ("B-1", "B-2", "B-3")} == {"checked_out"}
     assert phone.js_errors == []
+
+
+def test_a_camera_scan_adds_to_a_check_out_batch_like_the_scanners_enter(phone, make_user):
+    # The camera hands its reads to the same pipeline as a decoded frame does (Storekeeper.submitScan); in batch
+    # mode a read must add the asset to the batch, not check the whole batch out.
+    from tests.asset_helpers import a_model
+
+    tech = make_user("technician")
+    m = a_model()
+    for t in ("C-1", "C-2"):
+        an_asset(t, model=m)
+    sign_in_page(phone, tech.email, PASSWORD)
+    phone.goto("/assets/checkout")
+    phone.locator("#f-tags").fill("C-1")
+    phone.get_by_role("button", name="Start a batch").click()
+    phone.locator("[data-batch-tag]").first.wait_for()
+    phone.evaluate("Storekeeper.submitScan({text: 'C-2', format: 'qr_code', source: 'camera'})")
+    phone.locator("[data-batch-tag]:has-text('C-2')").wait_for()
+    assert phone.locator("[data-batch-tag]").count() == 2
+    db.session.rollback()
+    assert {queries.by_tag(db.session, t).status for t in ("C-1", "C-2")} == {"in_stock"}  # nothing out yet
+    assert phone.js_errors == []
