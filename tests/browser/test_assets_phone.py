@@ -46,18 +46,23 @@ def test_a_technician_checks_a_loaner_out_and_in_from_the_scan_field(phone, make
     assert phone.js_errors == []
 
 
-def test_a_technician_scans_a_batch_then_checks_it_all_out(phone, make_user):
+def start_a_batch(phone, make_user, tags: tuple[str, ...]) -> None:
+    """A technician with loaners `tags` opens the check-out page and starts a batch with the first one."""
     from tests.asset_helpers import a_model
 
     tech = make_user("technician")
     m = a_model()
-    for t in ("B-1", "B-2", "B-3"):
+    for t in tags:
         an_asset(t, model=m)
     sign_in_page(phone, tech.email, PASSWORD)
     phone.goto("/assets/checkout")
-    phone.locator("#f-tags").fill("B-1")
+    phone.locator("#f-tags").fill(tags[0])
     phone.get_by_role("button", name="Start a batch").click()
     phone.locator("[data-batch-tag]").first.wait_for()
+
+
+def test_a_technician_scans_a_batch_then_checks_it_all_out(phone, make_user):
+    start_a_batch(phone, make_user, ("B-1", "B-2", "B-3"))
     for tag in ("B-2", "B-3"):  # a hardware scanner ends each scan with Enter: it adds to the batch
         phone.locator("#f-tags").fill(tag)
         phone.locator("#f-tags").press("Enter")
@@ -74,17 +79,7 @@ def test_a_technician_scans_a_batch_then_checks_it_all_out(phone, make_user):
 def test_a_camera_scan_adds_to_a_check_out_batch_like_the_scanners_enter(phone, make_user):
     # The camera hands its reads to the same pipeline as a decoded frame does (Storekeeper.submitScan); in batch
     # mode a read must add the asset to the batch, not check the whole batch out.
-    from tests.asset_helpers import a_model
-
-    tech = make_user("technician")
-    m = a_model()
-    for t in ("C-1", "C-2"):
-        an_asset(t, model=m)
-    sign_in_page(phone, tech.email, PASSWORD)
-    phone.goto("/assets/checkout")
-    phone.locator("#f-tags").fill("C-1")
-    phone.get_by_role("button", name="Start a batch").click()
-    phone.locator("[data-batch-tag]").first.wait_for()
+    start_a_batch(phone, make_user, ("C-1", "C-2"))
     phone.evaluate("Storekeeper.submitScan({text: 'C-2', format: 'qr_code', source: 'camera'})")
     phone.locator("[data-batch-tag]:has-text('C-2')").wait_for()
     assert phone.locator("[data-batch-tag]").count() == 2
