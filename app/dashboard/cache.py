@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from datetime import date
 
 from sqlalchemy import func, select, text
@@ -54,14 +55,16 @@ def _files(database: str | None) -> tuple:
     return tuple(out)
 
 
-def get(name: str, role: str, current: tuple) -> str | None:
+def rendered(s: Session, name: str, role: str, today: date, render: Callable[[], str]) -> str:
+    """The tile's HTML: the kept copy while the stamp is unchanged, else render() — kept for next time."""
+    current = stamp(s, today)
     kept = _tiles.get((name, role))
-    return kept[1] if kept is not None and kept[0] == current else None
-
-
-def put(name: str, role: str, current: tuple, html: str) -> None:
+    if kept is not None and kept[0] == current:
+        return kept[1]
+    html = render()
     with _lock:
         _tiles[(name, role)] = (current, html)
+    return html
 
 
 def clear() -> None:

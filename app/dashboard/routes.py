@@ -94,11 +94,8 @@ def tile(name: str):
         abort(404)
     today = iq.today_utc()
     if wants_partial() and t.keep:
-        current = tile_cache.stamp(db.session, today)
-        html = tile_cache.get(t.name, current_user.role, current)
-        if html is None:
-            html = render_template("dashboard/_tile.html", tile=t, data=t.load(db.session, today), is_loaded=True)
-            tile_cache.put(t.name, current_user.role, current, html)
+        html = tile_cache.rendered(db.session, t.name, current_user.role, today, lambda: render_template(
+            "dashboard/_tile.html", tile=t, data=t.load(db.session, today), is_loaded=True))
         resp = make_response(html)
         resp.vary.add("HX-Request")
         return resp

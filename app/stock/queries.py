@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..locations.models import Location
+from ..scanning.models import ScanCode
 from .models import CostLayer, Item, StockBalance, StockMovement
 from .types import money
 
@@ -202,17 +203,10 @@ class Scanned:
 def classify(s: Session, raw: str) -> Scanned:
     """One parse and one indexed lookup. Raises Invalid for a malformed code, NotFound for an unknown one."""
     from ..errors import NotFound
-    from ..scanning.models import ScanCode
     from ..scanning.rules import parse
 
     parsed = parse(raw)
-    # The registry row and what it names, in one statement (this runs on every scan).
-    found = s.execute(
-        select(ScanCode, Item, Location)
-        .outerjoin(Item, (ScanCode.kind == "item") & (Item.id == ScanCode.target_id))
-        .outerjoin(Location, (ScanCode.kind == "location") & (Location.id == ScanCode.target_id))
-        .where(ScanCode.code == parsed.key)
-    ).first()
+    found = registered(s, parsed.key)
     if found is None:
         # Typed location codes and SKUs are looked up as typed too (the registry keys them upper-cased already).
         raise NotFound(f"Unknown code {parsed.gtin or parsed.key}: nothing in Storekeeper has it.", field="scan")
@@ -260,14 +254,20 @@ def offline_codes(s: Session, *, after: str = "", limit: int = 500, po_limit: in
     return OfflineCodes(places=places, after=places[-1][0] if more else None, purchase_orders=pos)
 
 
+def registered(s: Session, key: str) -> tuple[ScanCode, Item | None, Location | None] | None:
+    """The registry row of a key and the item or location it names, in one statement (this runs on every scan)."""
+    return s.execute(
+        select(ScanCode, Item, Location)
+        .outerjoin(Item, (ScanCode.kind == "item") & (Item.id == ScanCode.target_id))
+        .outerjoin(Location, (ScanCode.kind == "location") & (Location.id == ScanCode.target_id))
+        .where(ScanCode.code == key)
+    ).first()
+
+
 def item_by_key(s: Session, key: str) -> Item | None:
     """The item a registry key (GTIN-14 or SKU) names."""
-    from ..scanning.models import ScanCode
-
-    row = s.get(ScanCode, (key or "").strip().upper())
-    if row is None or row.kind != "item":
-        return None
-    return s.get(Item, row.target_id)
+    found = registered(s, (key or "").strip().upper())
+    return found[1] if found is not None else None
 
 
 def totals_on_hand(s: Session, item_ids: list[int]) -> dict[int, Decimal]:

@@ -285,7 +285,6 @@ def issue():
     return run_flow("issue")
 
 
-
 OFFLINE_PAGE = 500  # places per page of offline_codes; a few hundred bins is typical, so one page usually
 
 

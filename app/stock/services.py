@@ -31,6 +31,7 @@ from ..scanning.rules import parse as parse_code
 from ..types import utcnow
 from ..uow import UnitOfWork
 from ..web.scan_actions import SOURCES
+from . import queries
 from . import settings as stock_settings
 from .models import CostLayer, Item, ItemBarcode, StockBalance, StockLot, StockMovement
 from .rules import (
@@ -119,18 +120,13 @@ def find_item(s: Session, code: str | None = None, *, sku: str | None = None) ->
             raise NotFound(f"No item with SKU {sku.strip().upper()}.", field="sku")
         return ItemRef(item)
     parsed = parse_code(code or "")
-    # One statement: the registry row and, when it names an item, the item itself.
-    found = s.execute(
-        select(ScanCode.kind, ScanCode.pack_qty, Item)
-        .outerjoin(Item, (ScanCode.kind == "item") & (Item.id == ScanCode.target_id))
-        .where(ScanCode.code == parsed.key)
-    ).first()
+    found = queries.registered(s, parsed.key)
     if found is None:
         raise NotFound(f"Unknown code {parsed.gtin or parsed.key}: no item has this barcode.", field="code")
-    kind, pack_qty, item = found
-    if kind != "item" or item is None:
-        raise Invalid(f"{parsed.key} is a {kind}, not an item; scan the item's barcode.", field="code")
-    return ItemRef(item, pack_qty, parsed)
+    row, item, _ = found
+    if item is None:
+        raise Invalid(f"{parsed.key} is a {row.kind}, not an item; scan the item's barcode.", field="code")
+    return ItemRef(item, row.pack_qty, parsed)
 
 
 def find_location(s: Session, code: str, *, field: str = "location") -> Location:

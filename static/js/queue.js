@@ -60,6 +60,7 @@
     var meta = document.querySelector('meta[name="sk-user"]');
     return meta ? meta.getAttribute("content") : "";
   }
+  SK.currentUser = currentUser; // steps.js keeps its offline codes per person too
   // Scans are replayed as the person who made them: another person signed in on the same phone waits.
   function mine(item) { return !item.user || item.user === currentUser(); }
   function csrfToken() {

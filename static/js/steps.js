@@ -19,10 +19,7 @@
   var FRESH_MS = 60 * 1000; // a scan page opened online fetches the codes again after a minute
   var MAX_PAGES = 40; // × 500 places a page
 
-  function currentUser() {
-    var meta = document.querySelector('meta[name="sk-user"]');
-    return meta ? meta.getAttribute("content") : "";
-  }
+  function currentUser() { return SK.currentUser ? SK.currentUser() : ""; } // queue.js, loaded first
   function plural(n, word) { return n + " " + word + (n === 1 ? "" : "s"); }
   function has(obj, key) { return !!obj && Object.prototype.hasOwnProperty.call(obj, key); }
 

@@ -76,3 +76,49 @@ def test_concurrent_writers_queue_instead_of_failing(concurrently):
     results = concurrently(8, lambda i: create_location(code=f"Q{i}", name="q", kind="site", uow=UnitOfWork()))
     assert not [r for r in results if isinstance(r, Exception)], results
     assert _locations() == 8
+
+
+def _writer_lock_is_free() -> bool:
+    """Whether another process could take the SQLite writer lock now (a separate open file = a separate owner)."""
+    import fcntl
+    import os
+
+    from app.db_setup import writer_lock
+
+    lock = writer_lock(db.engine)
+    path = lock._path  # noqa: SLF001 - the file the lock lives in
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return True
+    finally:
+        os.close(fd)
+
+
+@pytest.mark.parametrize("how", ["commit", "exception", "refused claim"])
+def test_sqlite_writers_hold_the_writer_lock_only_inside_the_unit_of_work(is_postgres, how):
+    # Writers queue on our own lock (app/db_setup.WriterLock) before BEGIN IMMEDIATE; a unit of work that ends in any
+    # way — also one refused on entry — must hand it on, or every later scan would wait forever.
+    if is_postgres:
+        pytest.skip("PostgreSQL locks rows; the writer lock is SQLite's (the SQLite half of CI runs this)")
+    with UnitOfWork() as uow:
+        uow.claim("lock-0001-abc", scope="test.thing")
+        uow.commit()
+    assert _writer_lock_is_free()
+    if how == "commit":
+        with UnitOfWork() as uow:
+            assert not _writer_lock_is_free()
+            uow.session.add(Location(code="L1", name="x", kind="site"))
+            uow.commit()
+    elif how == "exception":
+        with pytest.raises(RuntimeError), UnitOfWork():
+            assert not _writer_lock_is_free()
+            raise RuntimeError("boom")
+    else:
+        with pytest.raises(IdempotencyMismatch), UnitOfWork(idempotency_key="lock-0001-abc", scope="other.thing"):
+            pass
+    assert _writer_lock_is_free()
