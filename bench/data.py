@@ -28,7 +28,7 @@ SIZES = {"1k": 1_000, "100k": 100_000, "1m": 1_000_000}
 BINS_MAX = 400
 EMAIL = "bench@example.test"
 PASSWORD = "bench-password-123"  # noqa: S105 - a local throwaway benchmark user
-DATA_VERSION = 4  # bump when the shape changes: cached data sets are rebuilt
+DATA_VERSION = 5  # bump when the shape changes: cached data sets are rebuilt
 
 
 def shape(n: int) -> dict:
@@ -133,6 +133,7 @@ def populate(url: str, n: int, seed: int = 8) -> dict:
                               "reference": "", "reason": "", "actor_id": uid, "source": "typed", "scan_id": None,
                               "created_at": created + timedelta(hours=k + 1, seconds=rnd.randint(0, 3000))})
             on_hand = received - (per - 1)
+            items[-1].update(on_hand_total=on_hand, stock_value=on_hand * cost)
             balances.append({"id": i, "item_id": i, "location_id": loc, "lot": "", "on_hand": on_hand,
                              "allocated": Decimal(0), "updated_at": now})
             layers.append({"id": i, "item_id": i, "movement_id": receipt_id, "unit_cost": cost,

@@ -8,7 +8,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
 from app import create_app
@@ -53,3 +53,36 @@ def test_migrations_can_be_applied_twice_without_change(empty_database):
             version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
         db.engine.dispose()
     assert version
+
+
+def test_the_item_totals_migration_fills_them_in_from_the_stock_already_there(empty_database):
+    """A database upgraded with stock in it gets the same on-hand totals and values the movements would have kept."""
+    from flask_migrate import downgrade
+
+    from app.locations.services import create_location
+    from app.stock import queries
+    from app.stock import services as stock
+    from app.stock.models import Item
+    from app.uow import UnitOfWork
+
+    app = create_app({"STOREKEEPER_ENV": "testing", "SQLALCHEMY_DATABASE_URI": empty_database})
+    with app.app_context():
+        upgrade()
+        create_location(code="M", name="M", kind="site", uow=UnitOfWork())
+        create_location(code="M-1", name="M-1", kind="bin", parent_code="M", uow=UnitOfWork())
+        for sku, method in (("MIG-F", "fifo"), ("MIG-A", "average")):
+            stock.create_item(sku=sku, name=sku, valuation_method=method, uow=UnitOfWork())
+            for qty, cost in ((3, "1.10"), (4, "2.35")):
+                stock.receive(sku=sku, location_code="M-1", quantity=qty, unit_cost=cost, who=stock.Actor(None),
+                              uow=UnitOfWork())
+            stock.take_out(sku=sku, location_code="M-1", quantity=2, who=stock.Actor(None), uow=UnitOfWork())
+        kept = sorted(db.session.execute(select(Item.sku, Item.on_hand_total, Item.stock_value)).all())
+        db.session.remove()
+        downgrade(revision="13fab98071f9")  # drops the columns
+        upgrade()  # adds them back and fills them in
+        filled = sorted(db.session.execute(select(Item.sku, Item.on_hand_total, Item.stock_value)).all())
+        assert queries.verify(db.session) == []
+        db.session.remove()
+        db.engine.dispose()
+    assert filled == kept
+    assert [(sku, total) for sku, total, _ in kept] == [("MIG-A", 5), ("MIG-F", 5)]

@@ -2,7 +2,7 @@
 
 Every figure comes with a sentence saying how it was made (`why`), so the page can explain each number. Nothing here
 loops over the ledger: movements are read through (kind, created_at) / (created_at) windows and LIMITs, stock through
-balances and cost layers, assets through their status and dates.
+the totals each item keeps of its balances and cost layers, assets through their status and dates.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, type_coerce
 from sqlalchemy.orm import Session, aliased
 
 from ..assets import rules as asset_rules
@@ -25,7 +25,8 @@ from ..maintenance import rules as maintenance_rules
 from ..maintenance.models import MaintenanceRecord, MaintenanceSchedule
 from ..maintenance.queries import DueItem, current_hours
 from ..scanning.models import ScanConflict
-from ..stock.models import CostLayer, CountLine, CountSession, Item, Order, PurchaseOrder, StockBalance, StockMovement
+from ..stock.models import CountLine, CountSession, Item, Order, PurchaseOrder, StockMovement
+from ..stock.types import Value, money
 
 ZERO = Decimal(0)
 
@@ -40,14 +41,16 @@ class Figure:
     rows: list = field(default_factory=list)
 
 
+def _value_sum(col):
+    return type_coerce(func.sum(col), Value())
+
+
 def stock_value(s: Session) -> dict:
-    """Value on hand by valuation method, from the remaining quantities of the cost layers at their costs."""
+    """Value on hand by valuation method: the value each item keeps of its open cost layers, summed per method."""
     rows = s.execute(
-        select(Item.valuation_method, iq.value_sum(CostLayer.remaining_qty, CostLayer.unit_cost),
-               func.count(func.distinct(CostLayer.item_id)))
-        .join(Item, Item.id == CostLayer.item_id).where(CostLayer.remaining_qty > 0)
-        .group_by(Item.valuation_method).order_by(Item.valuation_method)).all()
-    by_method = [(m.upper(), iq.as_money(raw), n) for m, raw, n in rows]
+        select(Item.valuation_method, _value_sum(Item.stock_value), func.count())
+        .where(Item.stock_value != 0).group_by(Item.valuation_method).order_by(Item.valuation_method)).all()
+    by_method = [(m.upper(), money(raw or 0), n) for m, raw, n in rows]
     total = sum((v for _, v, _ in by_method), ZERO)
     return {"by_method": by_method, "total": total, "chart": [(m, v) for m, v, _ in by_method],
             "why": "Σ remaining quantity × unit cost over the cost layers still holding stock: the oldest costs for "
@@ -55,21 +58,17 @@ def stock_value(s: Session) -> dict:
 
 
 def replenishment(s: Session, *, limit: int = 8) -> dict:
-    """Items at or below their reorder point, and items with nothing on hand (one grouped query)."""
-    on_hand = func.coalesce(iq.qty_sum(StockBalance.on_hand), 0)
-    q = (select(Item.sku, Item.name, Item.reorder_point, on_hand.label("on_hand"))
-         .join(StockBalance, StockBalance.item_id == Item.id, isouter=True)
-         .where(Item.active.is_(True)).group_by(Item.id, Item.sku, Item.name, Item.reorder_point))
-    below_q = q.having(on_hand <= Item.reorder_point, Item.reorder_point > 0)
-    # Both counts from one pass over the per-item totals.
-    totals = q.subquery()
+    """Items at or below their reorder point, and items with nothing on hand: both counts in one pass over the
+    items' on-hand totals (kept with every movement), and the first few below."""
+    below = (Item.on_hand_total <= Item.reorder_point) & (Item.reorder_point > 0)
+    active = Item.active.is_(True)
     below_n, out_n = s.execute(select(
-        func.coalesce(func.sum(case(((totals.c.on_hand <= totals.c.reorder_point) & (totals.c.reorder_point > 0), 1),
-                                    else_=0)), 0),
-        func.coalesce(func.sum(case((totals.c.on_hand <= 0, 1), else_=0)), 0),
-    )).one()
-    below = s.execute(below_q.order_by(Item.sku).limit(limit)).all()
-    return {"below_n": below_n, "out_n": out_n, "below": below,
+        func.coalesce(func.sum(case((below, 1), else_=0)), 0),
+        func.coalesce(func.sum(case((Item.on_hand_total <= 0, 1), else_=0)), 0),
+    ).where(active)).one()
+    rows = s.execute(select(Item.sku, Item.name, Item.reorder_point, Item.on_hand_total)
+                     .where(active, below).order_by(Item.sku).limit(limit)).all()
+    return {"below_n": below_n, "out_n": out_n, "below": rows,
             "why_below": "Active items whose on-hand total over all places is at or below the reorder point set on "
                          "the item (items without a reorder point are left out).",
             "why_out": "Active items with nothing on hand anywhere (no balance, or balances summing to 0 or less)."}
@@ -81,8 +80,8 @@ def turns(s: Session, *, today: date, days: int = 90) -> dict:
     m = StockMovement
     cogs, demand = s.execute(select(iq.money_sum(m.total_cost), iq.qty_sum(m.quantity))
                              .where(m.kind.in_(iq.DEMAND_KINDS), m.created_at >= start)).one()
-    value = stock_value(s)["total"]
-    on_hand = s.scalar(select(iq.qty_sum(StockBalance.on_hand))) or ZERO
+    raw_value, on_hand = s.execute(select(_value_sum(Item.stock_value), iq.qty_sum(Item.on_hand_total))).one()
+    value, on_hand = money(raw_value or 0), on_hand or ZERO
     t, how = rules.stock_turns(cost_of_goods=cogs or ZERO, days=days, inventory_value=value)
     daily = float(demand or 0) / days
     cover = rules.days_of_cover(on_hand, daily)

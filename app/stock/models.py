@@ -33,7 +33,7 @@ from ..extensions import db
 from ..scanning.models import ScanCode
 from ..types import UTCDateTime, utcnow
 from .rules import InsufficientStock
-from .types import Money, Qty
+from .types import Money, Qty, Value
 
 ZERO = Decimal(0)
 
@@ -59,6 +59,11 @@ class Item(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Any change to the item's settings; the dashboard's tiles are recomputed when the newest one moves.
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, index=True)
+    # Σ of the item's balances and Σ remaining × unit cost of its open cost layers, changed by the ledger primitives in
+    # the transaction of every movement (stock.services._book), so the dashboard reads one row per item instead of
+    # grouping balances and layers. `flask stock verify` checks both against the balances and layers.
+    on_hand_total: Mapped[Decimal] = mapped_column(Qty, default=ZERO, server_default="0")
+    stock_value: Mapped[Decimal] = mapped_column(Value, default=ZERO, server_default="0")
 
     barcodes: Mapped[list[ItemBarcode]] = relationship(back_populates="item", order_by="ItemBarcode.code")
 

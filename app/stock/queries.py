@@ -29,6 +29,10 @@ class Discrepancy:
     def __str__(self) -> str:
         if self.what == "cost layers":
             return f"item {self.item_id}: cost layers hold {self.balance}, balances hold {self.ledger}"
+        if self.what == "item total":
+            return f"item {self.item_id}: its on-hand total says {self.balance}, its balances hold {self.ledger}"
+        if self.what == "item value":
+            return f"item {self.item_id}: its stock value says {self.balance}, its cost layers are worth {self.ledger}"
         return (f"item {self.item_id} at location {self.location_id} lot {self.lot or '-'}: "
                 f"balance {self.balance} but ledger {self.ledger}")
 
@@ -70,6 +74,16 @@ def verify(s: Session) -> list[Discrepancy]:
         have, want = layers.get(item_id) or ZERO, per_item.get(item_id, ZERO)
         if have != want:
             problems.append(Discrepancy(item_id, None, "", have, want, what="cost layers"))
+    # The totals kept on each item (read by the dashboard) against what they summarise.
+    worth: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for item_id, qty, cost in s.execute(select(CostLayer.item_id, CostLayer.remaining_qty, CostLayer.unit_cost)
+                                        .where(CostLayer.remaining_qty > 0)):
+        worth[item_id] += qty * cost
+    for item_id, total, value in s.execute(select(Item.id, Item.on_hand_total, Item.stock_value).order_by(Item.id)):
+        if total != per_item.get(item_id, ZERO):
+            problems.append(Discrepancy(item_id, None, "", total, per_item.get(item_id, ZERO), what="item total"))
+        if value != worth.get(item_id, ZERO):
+            problems.append(Discrepancy(item_id, None, "", value, worth.get(item_id, ZERO), what="item value"))
     return problems
 
 

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ..errors import Conflict, Invalid, NotFound
@@ -266,10 +266,12 @@ def _layers(s: Session, item_id: int) -> list[CostLayer]:
     ))
 
 
-def _add_layer(s: Session, item: Item, qty: Decimal, unit_cost: Decimal, mv: StockMovement) -> None:
+def _add_layer(s: Session, item: Item, qty: Decimal, unit_cost: Decimal, mv: StockMovement) -> Decimal:
+    """Put qty at unit_cost into the item's cost layers by its method. Returns the change of the item's value."""
     if item.valuation_method == "average":
         layers = _layers(s, item.id)
         on_hand = sum((layer.remaining_qty for layer in layers), ZERO)
+        before = sum((layer.remaining_qty * layer.unit_cost for layer in layers), ZERO)
         average = layers[0].unit_cost if layers else unit_cost
         for extra in layers[1:]:  # keep one merged layer
             extra.remaining_qty = ZERO
@@ -278,25 +280,40 @@ def _add_layer(s: Session, item: Item, qty: Decimal, unit_cost: Decimal, mv: Sto
             layers[0].unit_cost = new_cost
             layers[0].remaining_qty = on_hand + qty
             layers[0].original_qty = layers[0].original_qty + qty
-            return
+            return (on_hand + qty) * new_cost - before
         s.add(CostLayer(item_id=item.id, movement_id=mv.id, unit_cost=new_cost, original_qty=qty, remaining_qty=qty))
-        return
+        return qty * new_cost
     s.add(CostLayer(item_id=item.id, movement_id=mv.id, unit_cost=unit_cost, original_qty=qty, remaining_qty=qty))
+    return qty * unit_cost
 
 
-def _draw_layers(s: Session, item: Item, qty: Decimal) -> tuple[Decimal, Decimal]:
-    """Take qty out of the item's cost layers by its method. Returns (unit cost, cost of goods)."""
+def _draw_layers(s: Session, item: Item, qty: Decimal) -> tuple[Decimal, Decimal, Decimal]:
+    """Take qty out of the item's cost layers by its method. Returns (unit cost, cost of goods, change of the item's
+    value): the value drops by what the layers held, exactly; the cost of goods is that rounded to money, plus the
+    fallback cost of what no layer covered (negative stock allowed)."""
     layers = _layers(s, item.id)
     by_id = {layer.id: layer for layer in layers}
     fallback = layers[-1].unit_cost if layers else item.standard_cost
     takes, total = plan_issue(
         [Layer(x.id, x.remaining_qty, x.unit_cost) for x in layers], qty, item.valuation_method, fallback
     )
+    value_change = ZERO
     for take in takes:
         if take.layer_id is not None:
             layer = by_id[take.layer_id]
             layer.remaining_qty = layer.remaining_qty - take.quantity
-    return money(total / qty), total
+            value_change -= take.quantity * layer.unit_cost
+    return money(total / qty), total, value_change
+
+
+def _book(s: Session, item: Item, qty_change: Decimal, value_change: Decimal) -> None:
+    """Move the item's on-hand total and stock value with its balances and layers, in the same transaction. A relative
+    UPDATE: the item object may have been read before the item was locked."""
+    t = Item.__table__
+    s.execute(update(t).where(t.c.id == item.id).values(
+        on_hand_total=t.c.on_hand_total + qty_change, stock_value=t.c.stock_value + value_change,
+        updated_at=t.c.updated_at))  # stock moving is not a change to the item's settings
+    s.expire(item, ["on_hand_total", "stock_value"])
 
 
 def _current_unit_cost(s: Session, item: Item) -> Decimal:
@@ -318,7 +335,7 @@ def stock_in(s: Session, *, kind: str, item: Item, dst: Location, qty: Decimal, 
     bal.put(qty)
     mv = _movement(s, kind=kind, item=item, qty=qty, who=who, lot=lot, expiry=expiry, dst=dst, unit_cost=cost,
                    total_cost=money(qty * cost), reference=reference, reason=reason)
-    _add_layer(s, item, qty, cost, mv)
+    _book(s, item, qty, _add_layer(s, item, qty, cost, mv))
     return mv, bal
 
 
@@ -332,7 +349,8 @@ def stock_out(s: Session, *, kind: str, item: Item, src: Location, qty: Decimal,
         where = f" (lot {lot})" if lot else ""
         raise InsufficientStock(f"There is no {item.sku}{where} in {src.code}.", field="location", available="0")
     bal.take(qty, allow_negative=allow_negative, from_allocation=from_allocation)
-    unit_cost, total = _draw_layers(s, item, qty)
+    unit_cost, total, value_change = _draw_layers(s, item, qty)
+    _book(s, item, -qty, value_change)
     mv = _movement(s, kind=kind, item=item, qty=qty, who=who, lot=lot, expiry=expiry, src=src, unit_cost=unit_cost,
                    total_cost=total, reference=reference, reason=reason)
     return mv, bal
@@ -659,7 +677,8 @@ def adjust_within(s: Session, *, item: Item, location: Location, lot: str, delta
             field="quantity", available=str(bal.on_hand),
         )
     bal.on_hand = bal.on_hand - loss
-    unit_cost, total = _draw_layers(s, item, loss)
+    unit_cost, total, value_change = _draw_layers(s, item, loss)
+    _book(s, item, -loss, value_change)
     return _movement(s, kind="count_adjustment", item=item, qty=delta, who=who, lot=lot, dst=location,
                      unit_cost=unit_cost, total_cost=total, reference=reference, reason=reason)
 

@@ -59,6 +59,14 @@ class Money(_Scaled):
     places = MONEY_PLACES
 
 
+class Value(_Scaled):
+    """Quantity × unit cost, exact: the scaled product of a Qty and a Money (0.0000001). An item's stock value is
+    kept in it so that adding and taking away layer values never rounds."""
+
+    cache_ok = True
+    places = QTY_PLACES + MONEY_PLACES
+
+
 def tidy(value: Decimal) -> Decimal:
     # 12.000 → 12, 0.500 → 0.5: what people expect to read, with no loss.
     if value == value.to_integral_value():

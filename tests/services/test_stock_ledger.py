@@ -229,3 +229,48 @@ def test_a_serial_number_is_in_stock_once_and_moves_one_at_a_time(warehouse, mak
     stock.take_out(sku=item.sku, location_code="A-01", quantity=1, lot="SN-1", who=who(), uow=U())
     stock.receive(sku=item.sku, location_code="A-02", quantity=1, lot="SN-1", who=who(), uow=U())  # came back
     assert on_hand(item.id, "A-02", "SN-1") == 1
+
+
+def _totals(item):
+    from app.stock.models import Item
+
+    db.session.expire_all()
+    row = db.session.get(Item, item.id)
+    return row.on_hand_total, row.stock_value
+
+
+@pytest.mark.parametrize("method, after_pick", [
+    ("fifo", Decimal("4")),          # the pick took a 1.00: 1 × 1.00 + 2 × 1.50 left
+    ("lifo", Decimal("3.5")),        # the pick took a 1.50: 2 × 1.00 + 1 × 1.50 left
+    ("average", Decimal("3.75")),    # 3 left at the running average 1.25
+])
+def test_each_item_keeps_its_on_hand_total_and_stock_value_with_every_movement(warehouse, make_item, who, method,
+                                                                                 after_pick):
+    from app.stock import counting
+
+    item = make_item(valuation_method=method)
+    stock.receive(sku=item.sku, location_code="A-01", quantity=2, unit_cost="1.00", who=who(), uow=U())
+    stock.receive(sku=item.sku, location_code="A-02", quantity=2, unit_cost="1.50", who=who(), uow=U())
+    assert _totals(item) == (4, 5)
+    stock.relocate(sku=item.sku, from_code="A-02", to_code="A-03", quantity=1, who=who(), uow=U())
+    assert _totals(item) == (4, 5), "a move inside the company changes neither"
+    stock.take_out(sku=item.sku, location_code="A-01", quantity=1, who=who(), uow=U())
+    assert _totals(item) == (3, after_pick)
+    counting.count_now(sku=item.sku, location_code="A-03", counted=0, who=who(), uow=U())  # one lost
+    counting.count_now(sku=item.sku, location_code="A-03", counted=2, who=who(), uow=U())  # two found
+    on_hand_total, value = _totals(item)
+    assert on_hand_total == 4 and value > 0
+    assert queries.verify(db.session) == []
+
+
+def test_verify_names_an_item_whose_kept_totals_disagree_with_its_balances_and_layers(warehouse, make_item, put_stock):
+    item = make_item()
+    put_stock(item, "A-01", 3, cost="2.00")
+    assert queries.verify(db.session) == []
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE item SET on_hand_total = on_hand_total + 1000, stock_value = 0 WHERE id = :i"),
+                     {"i": item.id})
+    db.session.remove()  # a new transaction sees the change
+    problems = [str(p) for p in queries.verify(db.session)]
+    assert problems == [f"item {item.id}: its on-hand total says 4, its balances hold 3",
+                        f"item {item.id}: its stock value says 0, its cost layers are worth 6"]

@@ -1,5 +1,5 @@
-"""Property: any sequence of receive / move / pick / count keeps every balance equal to the sum of its ledger and
-never below zero."""
+"""Property: any sequence of receive / move / pick / count keeps every balance equal to the sum of its ledger, each
+item's kept on-hand total and stock value equal to its balances and cost layers, and nothing below zero."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from app.uow import UnitOfWork
 from tests.conftest import empty_all_tables
 
 BINS = ["P-01", "P-02", "P-03"]
-SKUS = ["PROP-1", "PROP-2"]
+SKUS = ["PROP-1", "PROP-2", "PROP-3"]
 
 qty = st.integers(min_value=1, max_value=6)
 op = st.one_of(
@@ -35,7 +35,7 @@ def _world(make_user):
     for i, code in enumerate(BINS):
         location_services.create_location(code=code, name=code, kind="bin", parent_code="P", walk_order=i,
                                           uow=UnitOfWork())
-    for sku, method in zip(SKUS, ("fifo", "average"), strict=True):
+    for sku, method in zip(SKUS, ("fifo", "average", "lifo"), strict=True):
         stock.create_item(sku=sku, name=sku, valuation_method=method, standard_cost="1.5", uow=UnitOfWork())
     return make_user("manager").id
 

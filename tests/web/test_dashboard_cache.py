@@ -41,8 +41,8 @@ def test_an_unchanged_stock_value_is_not_summed_again(manager, make_item, put_st
     first, first_sql = _tile(manager, "stock-value")
     again, again_sql = _tile(manager, "stock-value")
     assert "10.00" in first and again == first
-    assert any("cost_layer" in q for q in first_sql)
-    assert not any("cost_layer" in q for q in again_sql), "the aggregate ran again although nothing changed"
+    assert any("stock_value" in q for q in first_sql)
+    assert not any("stock_value" in q for q in again_sql), "the aggregate ran again although nothing changed"
 
 
 def test_a_pick_shows_in_the_stock_value_at_once(manager, make_item, put_stock, who):
