@@ -2,6 +2,9 @@
 
     python -m bench.profile [--db sqlite|postgresql] [--size 1k] [--op pick_scan] [-n 300] [--top 30] [--sql]
 
+Operations: pick_scan, scan_resolve, healthz, dashboard (the page and all its tiles), dashboard_fresh (the same
+right after a pick, so no tile can be served from the tile cache).
+
 Runs the production app in this process (no HTTP server), signs in, warms up, then times n requests with the
 WSGI test client and prints the median, the statements per request and the cProfile top entries. It is a tool
 for finding hot spots; the figures that count come from `make bench` (a real gunicorn over loopback).
@@ -14,10 +17,12 @@ import cProfile
 import io
 import os
 import pstats
+import re
 import statistics
 import tempfile
 import time
 import uuid
+from collections import defaultdict
 from pathlib import Path
 
 from sqlalchemy import event
@@ -56,17 +61,35 @@ def main() -> None:
         raise SystemExit(f"bench sign-in failed: {r.status_code}")
     csrf = _csrf(client.get("/stock/pick").get_data(as_text=True))
 
-    def one(k: int):
+    skipped: list[float] = []  # time spent on untimed set-up inside one()
+    per_path: dict[str, list[float]] = defaultdict(list)  # the dashboard's page and tiles, each on its own
+
+    def pick(k: int):
         i = 1 + (k * 7919) % ctx["items"]
         loc, gtin = f"B-{i % ctx['bins']:04d}", data.ean13(i)
+        return client.post("/stock/pick", data={"src": loc, "qty": "1", "scan": gtin, "scan_id": uuid.uuid4().hex,
+                                                "source": "wedge"},
+                           headers={"HX-Request": "true", "X-CSRFToken": csrf})
+
+    def one(k: int):
         if args.op == "pick_scan":
-            resp = client.post("/stock/pick", data={"src": loc, "qty": "1", "scan": gtin, "scan_id": uuid.uuid4().hex,
-                                                    "source": "wedge"},
-                               headers={"HX-Request": "true", "X-CSRFToken": csrf})
+            resp = pick(k)
         elif args.op == "scan_resolve":
-            resp = client.get(f"/scan/resolve?code={gtin}", headers={"HX-Request": "true"})
-        elif args.op == "dashboard":
+            resp = client.get(f"/scan/resolve?code={data.ean13(1 + (k * 7919) % ctx['items'])}", headers={"HX-Request": "true"})
+        elif args.op in ("dashboard", "dashboard_fresh"):
+            if args.op == "dashboard_fresh":  # a change first (not timed), so every tile is recomputed
+                pause = time.perf_counter()
+                pick(k)
+                skipped.append(time.perf_counter() - pause)
+            t_page = time.perf_counter()
             resp = client.get("/dashboard/")
+            per_path["/dashboard/"].append(time.perf_counter() - t_page)
+            for tile in re.findall(r'hx-get="(/dashboard/tile/[^"]+)"', resp.get_data(as_text=True)):
+                t_tile = time.perf_counter()
+                part = client.get(tile, headers={"HX-Request": "true"})
+                per_path[tile].append(time.perf_counter() - t_tile)
+                if part.status_code != 200:
+                    raise SystemExit(f"{tile}: {part.status_code}")
         elif args.op == "healthz":
             resp = client.get("/healthz")
         else:
@@ -85,18 +108,23 @@ def main() -> None:
     prof = cProfile.Profile()
     for k in range(args.n):
         t = time.perf_counter()
+        skipped.clear()
         prof.enable()
         one(100 + k)
         prof.disable()
-        times.append((time.perf_counter() - t) * 1000)
+        times.append((time.perf_counter() - t - sum(skipped)) * 1000)
     print(f"{args.op} on {args.db} {args.size}: median {statistics.median(times):.2f} ms (with profiler on), "
           f"{per_request} statements per request")
     t_plain = []
     for k in range(args.n):
+        skipped.clear()
         t = time.perf_counter()
         one(10_000 + k)
-        t_plain.append((time.perf_counter() - t) * 1000)
+        t_plain.append((time.perf_counter() - t - sum(skipped)) * 1000)
     print(f"without profiler: median {statistics.median(t_plain):.2f} ms, p99 {sorted(t_plain)[int(len(t_plain) * .99)]:.2f} ms")
+    if per_path:
+        print("median per part: " + ", ".join(f"{path.rsplit('/', 1)[-1] or 'page'} {statistics.median(v) * 1000:.1f}"
+                                              for path, v in sorted(per_path.items(), key=lambda kv: -statistics.median(kv[1]))))
     out = io.StringIO()
     pstats.Stats(prof, stream=out).sort_stats("cumulative").print_stats(args.top)
     print(out.getvalue())
@@ -106,8 +134,6 @@ def main() -> None:
 
 
 def _csrf(html: str) -> str:
-    import re
-
     m = re.search(r'name="csrf-token" content="([^"]+)"', html) or re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
     if not m:
         raise SystemExit("no CSRF token on the page")
