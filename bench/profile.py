@@ -38,7 +38,7 @@ def main() -> None:
     ap.add_argument("--op", default="pick_scan")
     ap.add_argument("-n", type=int, default=300)
     ap.add_argument("--top", type=int, default=30)
-    ap.add_argument("--sql", action="store_true", help="print the statements of one request")
+    ap.add_argument("--sql", action="store_true", help="print the statements of one request, each with its time")
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="sk-profile-"))
@@ -50,8 +50,12 @@ def main() -> None:
     app = create_app()
     ctx = {"items": sh["items"], "bins": sh["bins"]}
     statements: list[str] = []
+    took: list[float] = []  # each statement's time, in the order of `statements`
+    started: list[float] = [0.0]
     with app.app_context():
-        event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+        event.listen(db.engine, "before_cursor_execute",
+                     lambda *a: (statements.append(a[2]), started.__setitem__(0, time.perf_counter())))
+        event.listen(db.engine, "after_cursor_execute", lambda *a: took.append(time.perf_counter() - started[0]))
     client = app.test_client()
     client.environ_base["wsgi.url_scheme"] = "https"
     page = client.get("/login")
@@ -100,10 +104,11 @@ def main() -> None:
     for k in range(30):
         one(k)
     statements.clear()
+    took.clear()
     one(31)
     per_request = len(statements)
     if args.sql:
-        print("\n".join(s.replace("\n", " ")[:220] for s in statements))
+        print("\n".join(f"{ms * 1000:7.2f} ms  {s.replace(chr(10), ' ')[:200]}" for s, ms in zip(statements, took, strict=False)))
     times = []
     prof = cProfile.Profile()
     for k in range(args.n):

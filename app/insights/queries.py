@@ -171,7 +171,10 @@ def adjustment_anomalies(s: Session, *, today: date, days: int = 90) -> tuple[ru
     m = StockMovement
     rows = s.execute(
         select(m.id, Item.sku, Location.code, m.quantity, m.total_cost, m.created_at, m.reason)
-        .join(Item, Item.id == m.item_id).join(Location, Location.id == m.to_location_id, isouter=True)
+        # `+ 0`: SQLite's planner, seeing few distinct kinds, would rather walk every item and probe the movements'
+        # (item_id, created_at) index — 23 ms at 50,000 items for a handful of adjustments. With the join column
+        # made an expression it reads the (kind, created_at) window and looks each item up by its key.
+        .join(Item, Item.id == m.item_id + 0).join(Location, Location.id == m.to_location_id, isouter=True)
         .where(m.kind.in_(ADJUSTMENT_KINDS), m.created_at >= start_of(today - timedelta(days=days - 1)))).all()
     # Sorted here, not in SQL: ORDER BY id made SQLite walk the whole ledger in id order instead of using the
     # (kind, created_at) index — 60 ms at a million movements for a handful of adjustments.
