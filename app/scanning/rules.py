@@ -1,6 +1,6 @@
 """What a scanned string means, before any database lookup. Pure: no Flask, no session.
 
-GS1 parsing is done by `biip`. Our decisions on top of it:
+GS1 parsing is done by `biip` (imported through .gs1, which leaves out its company-prefix table). Our decisions on top of it:
 - digits only, 8/12/13/14 long → a GTIN (EAN-8, UPC-A, EAN-13, GTIN-14), check digit enforced. A plain EAN-13
   starting with 400 is therefore an item, never GS1 AI 400 (a trap noted in FIELD-NOTES).
 - GS1 element strings (GS1-128, GS1 DataMatrix/QR, with GS as the FNC1 separator; also the human-readable
@@ -15,12 +15,9 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from biip import ParseConfig
-from biip import parse as biip_parse
-from biip.gs1_messages import GS1Message
-from biip.gtin import Gtin
-
 from ..errors import Invalid
+from .gs1 import GS1Message, Gtin, ParseConfig
+from .gs1 import parse as biip_parse
 
 GS = "\x1d"
 MAX_LENGTH = 200
