@@ -4,10 +4,10 @@
         ... change things ...
         uow.commit()
 
-Leaving the block without commit() rolls back, so an exception can never leave half a change behind. Entering
-ends whatever read transaction the request had open and begins a write transaction — on SQLite with BEGIN
-IMMEDIATE (see db_setup), on PostgreSQL as usual, where services lock rows with SELECT … FOR UPDATE or guarded
-UPDATEs.
+Leaving the block without commit() rolls back, so an exception can never leave half a change behind. On SQLite,
+entering ends whatever read transaction the request had open and begins a write transaction with BEGIN IMMEDIATE
+(see db_setup). On PostgreSQL the request's read transaction, if any, becomes the write transaction (READ
+COMMITTED: nothing read before is held); services lock rows with SELECT … FOR UPDATE or guarded UPDATEs.
 """
 
 from __future__ import annotations
@@ -53,15 +53,20 @@ class UnitOfWork:
 
     def __enter__(self) -> UnitOfWork:
         s = self.session
+        sqlite = s.get_bind().dialect.name == "sqlite"
         if s.in_transaction():
             if s.new or s.dirty or s.deleted:
                 raise RuntimeError("unit of work entered with unsaved changes in the session")
-            s.rollback()
+            if sqlite:
+                s.rollback()  # the write transaction must begin with BEGIN IMMEDIATE
+            # PostgreSQL (READ COMMITTED) goes on in the request's read transaction: every statement sees what is
+            # committed at its start either way, and a ROLLBACK and a BEGIN fewer are two round trips fewer.
         self._lock = writer_lock(s.get_bind())
         if self._lock is not None:
             self._lock.acquire()
         try:
-            s.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+            if sqlite or not s.in_transaction():
+                s.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
         except BaseException:
             self._release()
             raise

@@ -6,8 +6,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session, scoped_session
 
 from ..locations.models import Location
 from ..scanning.models import ScanCode
@@ -269,13 +269,35 @@ def offline_codes(s: Session, *, after: str = "", limit: int = 500, po_limit: in
 
 
 def registered(s: Session, key: str) -> tuple[ScanCode, Item | None, Location | None] | None:
-    """The registry row of a key and the item or location it names, in one statement (this runs on every scan)."""
-    return s.execute(
+    """The registry row of a key and the item or location it names, in one statement (this runs on every scan).
+
+    Remembered for the rest of the transaction: a scan is classified by the screen and then looked up again by the
+    service that acts on it, in the same transaction on PostgreSQL — the second lookup costs nothing."""
+    if isinstance(s, scoped_session):
+        s = s()
+    tx = s.get_transaction()
+    memo = s.info.get("registered")
+    if tx is not None and memo is not None and memo[0] is tx and key in memo[1]:
+        return memo[1][key]
+    found = s.execute(
         select(ScanCode, Item, Location)
         .outerjoin(Item, (ScanCode.kind == "item") & (Item.id == ScanCode.target_id))
         .outerjoin(Location, (ScanCode.kind == "location") & (Location.id == ScanCode.target_id))
         .where(ScanCode.code == key)
     ).first()
+    if found is not None and tx is not None:  # an unknown code is looked up again: it may be registered next
+        if memo is None or memo[0] is not tx:
+            memo = s.info["registered"] = (tx, {})
+        memo[1][key] = found
+    return found
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_registered(session: Session, _flush_context) -> None:
+    """A code added, changed or removed in this transaction is looked up afresh."""
+    if "registered" in session.info and any(
+            isinstance(obj, (ScanCode, Item, Location)) for obj in (*session.new, *session.dirty, *session.deleted)):
+        del session.info["registered"]
 
 
 def item_by_key(s: Session, key: str) -> Item | None:
