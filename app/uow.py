@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -128,12 +128,9 @@ class UnitOfWork:
         # One statement claims the id: a concurrent copy holding the same key makes PostgreSQL wait until it
         # commits, and then this insert does nothing (no savepoint, no failed statement to recover from).
         table = AppliedRequest.__table__
-        claimed = s.connection().execute(
-            _insert_for(s)(table)
-            .values(key=key, scope=scope, fingerprint=fingerprint, actor_id=actor_id, device_time=device_time)
-            .on_conflict_do_nothing(index_elements=["key"])
-            .returning(table.c.key)
-        ).first()
+        claimed = s.connection().execute(_claim_statement(s), {
+            "key": key, "scope": scope, "fingerprint": fingerprint, "actor_id": actor_id, "device_time": device_time,
+        }).first()
         if claimed is not None:
             self._claim = _Claim(key, scope)
             return
@@ -161,11 +158,10 @@ class UnitOfWork:
         claim = self._claim
         if claim is None or not claim.pending:
             return
-        values = {"scope": claim.scope}
+        values = {"claimed": claim.key, "scope": claim.scope}
         if claim.outcome is not None:
             values.update(outcome=claim.outcome, status=claim.status)
-        table = AppliedRequest.__table__
-        self.session.connection().execute(update(table).where(table.c.key == claim.key).values(**values))
+        self.session.connection().execute(_WRITE_CLAIM, values)  # SET what `values` names
         claim.pending = False
 
 
@@ -180,5 +176,17 @@ class _Claim:
     pending: bool = False
 
 
-def _insert_for(session: Session):
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+_applied = AppliedRequest.__table__
+_WRITE_CLAIM = update(_applied).where(_applied.c.key == bindparam("claimed"))
+_CLAIMS: dict[str, object] = {}
+
+
+def _claim_statement(session: Session):
+    """INSERT … ON CONFLICT (key) DO NOTHING RETURNING key, built once per dialect (the columns come with the values)."""
+    dialect = session.get_bind().dialect.name
+    stmt = _CLAIMS.get(dialect)
+    if stmt is None:
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        stmt = _CLAIMS[dialect] = (insert(_applied).on_conflict_do_nothing(index_elements=["key"])
+                                   .returning(_applied.c.key))
+    return stmt

@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import event, func, select
+from sqlalchemy import bindparam, event, func, select
 from sqlalchemy.orm import Session, scoped_session
 
 from ..locations.models import Location
@@ -268,6 +268,15 @@ def offline_codes(s: Session, *, after: str = "", limit: int = 500, po_limit: in
     return OfflineCodes(places=places, after=places[-1][0] if more else None, purchase_orders=pos)
 
 
+# Built once: a statement built per call costs more Python than the lookup itself costs SQLite (0.2 vs 0.07 ms).
+_REGISTERED = (
+    select(ScanCode, Item, Location)
+    .outerjoin(Item, (ScanCode.kind == "item") & (Item.id == ScanCode.target_id))
+    .outerjoin(Location, (ScanCode.kind == "location") & (Location.id == ScanCode.target_id))
+    .where(ScanCode.code == bindparam("key"))
+)
+
+
 def registered(s: Session, key: str) -> tuple[ScanCode, Item | None, Location | None] | None:
     """The registry row of a key and the item or location it names, in one statement (this runs on every scan).
 
@@ -279,12 +288,7 @@ def registered(s: Session, key: str) -> tuple[ScanCode, Item | None, Location | 
     memo = s.info.get("registered")
     if tx is not None and memo is not None and memo[0] is tx and key in memo[1]:
         return memo[1][key]
-    found = s.execute(
-        select(ScanCode, Item, Location)
-        .outerjoin(Item, (ScanCode.kind == "item") & (Item.id == ScanCode.target_id))
-        .outerjoin(Location, (ScanCode.kind == "location") & (Location.id == ScanCode.target_id))
-        .where(ScanCode.code == key)
-    ).first()
+    found = s.execute(_REGISTERED, {"key": key}).first()
     if found is not None and tx is not None:  # an unknown code is looked up again: it may be registered next
         if memo is None or memo[0] is not tx:
             memo = s.info["registered"] = (tx, {})

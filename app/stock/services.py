@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from ..errors import Conflict, Invalid, NotFound
@@ -50,7 +50,7 @@ from .rules import (
     parse_quantity,
     plan_issue,
 )
-from .types import money, tidy
+from .types import Qty, Value, money, tidy
 
 __all__ = ["InsufficientStock", "NotFound", "consume_within"]
 
@@ -133,7 +133,7 @@ def find_location(s: Session, code: str, *, field: str = "location") -> Location
     key = (code or "").strip().upper()
     if not key:
         raise Invalid("Scan or type a location.", field=field)
-    loc = s.scalar(select(Location).where(Location.code == key))
+    loc = s.scalar(_LOCATION, {"code": key})
     if loc is None:
         raise NotFound(f"No location with code {key}.", field=field)
     if not loc.active:
@@ -164,18 +164,30 @@ def placeholder_number() -> str:
     return f"~{uuid.uuid4().hex[:20]}"
 
 
+# The statements of every scan's write, built once (building one per call costs more Python than running it).
+_LOCATION = select(Location).where(Location.code == bindparam("code"))
+_LOCK_ITEMS = select(Item.id).where(Item.id.in_(bindparam("ids", expanding=True))).order_by(Item.id).with_for_update()
+_BALANCE = (select(StockBalance)
+            .where(StockBalance.item_id == bindparam("item_id"), StockBalance.location_id == bindparam("location_id"),
+                   StockBalance.lot == bindparam("lot"))
+            .with_for_update())
+_OPEN_LAYERS = (select(CostLayer).where(CostLayer.item_id == bindparam("item_id"), CostLayer.remaining_qty > 0)
+                .order_by(CostLayer.id).with_for_update())
+_items = Item.__table__
+_BOOK = (update(_items).where(_items.c.id == bindparam("item_id"))
+         .values(on_hand_total=_items.c.on_hand_total + bindparam("qty_change", type_=Qty()),
+                 stock_value=_items.c.stock_value + bindparam("value_change", type_=Value()),
+                 updated_at=_items.c.updated_at))  # stock moving is not a change to the item's settings
+
+
 def lock_items(s: Session, item_ids) -> None:
     ids = sorted(set(item_ids))
     if ids and s.get_bind().dialect.name != "sqlite":
-        s.execute(select(Item.id).where(Item.id.in_(ids)).order_by(Item.id).with_for_update())
+        s.execute(_LOCK_ITEMS, {"ids": ids})
 
 
 def _balance(s: Session, item_id: int, location_id: int, lot: str, *, create: bool) -> StockBalance | None:
-    bal = s.scalar(
-        select(StockBalance)
-        .where(StockBalance.item_id == item_id, StockBalance.location_id == location_id, StockBalance.lot == lot)
-        .with_for_update()
-    )
+    bal = s.scalar(_BALANCE, {"item_id": item_id, "location_id": location_id, "lot": lot})
     if bal is None and create:
         bal = StockBalance(item_id=item_id, location_id=location_id, lot=lot, on_hand=ZERO, allocated=ZERO)
         s.add(bal)
@@ -260,10 +272,7 @@ def _movement(s: Session, *, kind: str, item: Item, qty: Decimal, who: Actor, lo
 
 
 def _layers(s: Session, item_id: int) -> list[CostLayer]:
-    return list(s.scalars(
-        select(CostLayer).where(CostLayer.item_id == item_id, CostLayer.remaining_qty > 0)
-        .order_by(CostLayer.id).with_for_update()
-    ))
+    return list(s.scalars(_OPEN_LAYERS, {"item_id": item_id}))
 
 
 def _add_layer(s: Session, item: Item, qty: Decimal, unit_cost: Decimal, mv: StockMovement) -> Decimal:
@@ -309,10 +318,7 @@ def _draw_layers(s: Session, item: Item, qty: Decimal) -> tuple[Decimal, Decimal
 def _book(s: Session, item: Item, qty_change: Decimal, value_change: Decimal) -> None:
     """Move the item's on-hand total and stock value with its balances and layers, in the same transaction. A relative
     UPDATE: the item object may have been read before the item was locked."""
-    t = Item.__table__
-    s.execute(update(t).where(t.c.id == item.id).values(
-        on_hand_total=t.c.on_hand_total + qty_change, stock_value=t.c.stock_value + value_change,
-        updated_at=t.c.updated_at))  # stock moving is not a change to the item's settings
+    s.execute(_BOOK, {"item_id": item.id, "qty_change": qty_change, "value_change": value_change})
     s.expire(item, ["on_hand_total", "stock_value"])
 
 
