@@ -350,13 +350,15 @@ def stock_out(s: Session, *, kind: str, item: Item, src: Location, qty: Decimal,
               from_allocation: Decimal = ZERO) -> tuple[StockMovement, StockBalance]:
     """Stock leaving (pick, issue, consumption): costed from the layers."""
     allow_negative = stock_settings.current().allow_negative
-    bal = _balance(s, item.id, src.id, lot, create=allow_negative)
-    if bal is None:
-        where = f" (lot {lot})" if lot else ""
-        raise InsufficientStock(f"There is no {item.sku}{where} in {src.code}.", field="location", available="0")
-    bal.take(qty, allow_negative=allow_negative, from_allocation=from_allocation)
-    unit_cost, total, value_change = _draw_layers(s, item, qty)
-    _book(s, item, -qty, value_change)
+    # One flush, in _movement, writes the balance, the layers and the movement (not one flush per statement read).
+    with s.no_autoflush:
+        bal = _balance(s, item.id, src.id, lot, create=allow_negative)
+        if bal is None:
+            where = f" (lot {lot})" if lot else ""
+            raise InsufficientStock(f"There is no {item.sku}{where} in {src.code}.", field="location", available="0")
+        bal.take(qty, allow_negative=allow_negative, from_allocation=from_allocation)
+        unit_cost, total, value_change = _draw_layers(s, item, qty)
+        _book(s, item, -qty, value_change)
     mv = _movement(s, kind=kind, item=item, qty=qty, who=who, lot=lot, expiry=expiry, src=src, unit_cost=unit_cost,
                    total_cost=total, reference=reference, reason=reason)
     return mv, bal
