@@ -44,7 +44,10 @@ def _database_url(default_name: str) -> str:
 class Config:
     ENV_NAME = "development"
     SQLALCHEMY_TRACK_MODIFICATIONS = False
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # No ping before every checkout (a round trip per request on PostgreSQL): a connection found dead when used
+    # makes SQLAlchemy invalidate the whole pool, so after a database restart the requests in flight get a clean 503
+    # (app/web/errors) and every later one gets a fresh connection.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": False}
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False

@@ -85,7 +85,7 @@ def test_a_worker_killed_mid_load_leaves_no_half_written_change(served_db):
     ledger_check(served_db, load.outcomes)
 
 
-def test_postgres_restarted_mid_load_answers_503_then_recovers(served_db, database_url):
+def test_postgres_restarted_mid_load_answers_503_then_recovers(served_db, database_url, app):
     if not database_url.startswith("postgresql"):
         print("\nSKIPPED: PostgreSQL restart — the suite runs on SQLite (set TEST_DATABASE_URL to run it)")
         pytest.skip("PostgreSQL restart needs the suite on PostgreSQL (TEST_DATABASE_URL)")
@@ -108,9 +108,13 @@ def test_postgres_restarted_mid_load_answers_503_then_recovers(served_db, databa
         finally:
             subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "start"],  # noqa: S603, S607
                            capture_output=True, timeout=120, check=False)
+            from app.extensions import db
+
+            with app.app_context():
+                db.engine.dispose()  # the suite's own pooled connections died with the restart too
         print(f"\nPostgreSQL restart mid-load: {dict(load.statuses())}")
         assert not _bad(load, EXPECTED_CONFLICTS | {503}), load.statuses()
-        # afterwards the pool's pre-ping replaces the dead connections: writes succeed again
+        # afterwards the pool, invalidated by the first dead connection, connects afresh: writes succeed again
         after = Load(server, load.token)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
