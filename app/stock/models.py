@@ -134,8 +134,10 @@ class StockBalance(db.Model):
     def available(self) -> Decimal:
         return self.on_hand - self.allocated
 
-    def take(self, quantity: Decimal, *, allow_negative: bool = False, from_allocation: Decimal = ZERO) -> None:
-        """Take stock out. `from_allocation` of it was reserved for this very take (an order's pick)."""
+    def after_take(self, quantity: Decimal, *, allow_negative: bool = False,
+                   from_allocation: Decimal = ZERO) -> tuple[Decimal, Decimal]:
+        """(on hand, allocated) once `quantity` is taken out, of which `from_allocation` was reserved for this very
+        take (an order's pick). Raises InsufficientStock when that is more than is free here."""
         free = self.available + from_allocation
         if quantity > free and not allow_negative:
             where = f" ({self.lot})" if self.lot else ""
@@ -143,8 +145,12 @@ class StockBalance(db.Model):
                 f"Only {free} available here{where}; {quantity} was asked for.",
                 field="quantity", available=str(free),
             )
-        self.on_hand = self.on_hand - quantity
-        self.allocated = self.allocated - from_allocation
+        return self.on_hand - quantity, self.allocated - from_allocation
+
+    def take(self, quantity: Decimal, *, allow_negative: bool = False, from_allocation: Decimal = ZERO) -> None:
+        """Take stock out (see after_take)."""
+        self.on_hand, self.allocated = self.after_take(quantity, allow_negative=allow_negative,
+                                                       from_allocation=from_allocation)
 
     def put(self, quantity: Decimal) -> None:
         self.on_hand = self.on_hand + quantity

@@ -19,8 +19,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, insert, inspect, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..errors import Conflict, Invalid, NotFound
 from ..locations.models import Location
@@ -28,7 +29,7 @@ from ..scanning.models import ScanCode
 from ..scanning.registry import register_code
 from ..scanning.rules import ParsedCode
 from ..scanning.rules import parse as parse_code
-from ..types import utcnow
+from ..types import UTCDateTime, utcnow
 from ..uow import UnitOfWork
 from ..web.scan_actions import SOURCES
 from . import queries
@@ -50,7 +51,7 @@ from .rules import (
     parse_quantity,
     plan_issue,
 )
-from .types import Qty, Value, money, tidy
+from .types import Money, Qty, Value, money, tidy
 
 __all__ = ["InsufficientStock", "NotFound", "consume_within"]
 
@@ -170,10 +171,26 @@ _LOCK_ITEMS = select(Item.id).where(Item.id.in_(bindparam("ids", expanding=True)
 _BALANCE = (select(StockBalance)
             .where(StockBalance.item_id == bindparam("item_id"), StockBalance.location_id == bindparam("location_id"),
                    StockBalance.lot == bindparam("lot"))
-            .with_for_update())
-_OPEN_LAYERS = (select(CostLayer).where(CostLayer.item_id == bindparam("item_id"), CostLayer.remaining_qty > 0)
+            .with_for_update()
+            # A balance read earlier in the transaction (an order's allocation) is refreshed by the locking read.
+            .execution_options(populate_existing=True))
+_OPEN_LAYERS = (select(CostLayer.id, CostLayer.unit_cost, CostLayer.original_qty, CostLayer.remaining_qty)
+                .where(CostLayer.item_id == bindparam("item_id"), CostLayer.remaining_qty > 0)
                 .order_by(CostLayer.id).with_for_update())
+_layers_t = CostLayer.__table__
+_INSERT_LAYER = insert(_layers_t)
+_SET_REMAINING = (update(_layers_t).where(_layers_t.c.id == bindparam("layer_id"))
+                  .values(remaining_qty=bindparam("remaining", type_=Qty())))
+_SET_AVERAGE_LAYER = (update(_layers_t).where(_layers_t.c.id == bindparam("layer_id"))
+                      .values(remaining_qty=bindparam("remaining", type_=Qty()),
+                              original_qty=bindparam("original", type_=Qty()),
+                              unit_cost=bindparam("cost", type_=Money())))
+_balances_t = StockBalance.__table__
+_SET_BALANCE = (update(_balances_t).where(_balances_t.c.id == bindparam("balance_id"))
+                .values(on_hand=bindparam("on_hand", type_=Qty()), allocated=bindparam("allocated", type_=Qty()),
+                        updated_at=bindparam("now", type_=UTCDateTime())))
 _items = Item.__table__
+_INSERT_MOVEMENT = insert(StockMovement.__table__)
 _BOOK = (update(_items).where(_items.c.id == bindparam("item_id"))
          .values(on_hand_total=_items.c.on_hand_total + bindparam("qty_change", type_=Qty()),
                  stock_value=_items.c.stock_value + bindparam("value_change", type_=Value()),
@@ -192,6 +209,21 @@ def _balance(s: Session, item_id: int, location_id: int, lot: str, *, create: bo
         bal = StockBalance(item_id=item_id, location_id=location_id, lot=lot, on_hand=ZERO, allocated=ZERO)
         s.add(bal)
     return bal
+
+
+def _set_balance(s: Session, bal: StockBalance, on_hand: Decimal, allocated: Decimal | None = None) -> None:
+    """Give a balance its new figures. An existing balance gets one UPDATE and the object takes the figures as saved,
+    so the session has nothing of it to flush; one created (or changed otherwise) in this transaction is written by
+    the session."""
+    allocated = bal.allocated if allocated is None else allocated
+    state = inspect(bal)
+    if not state.persistent or state.modified:
+        bal.on_hand, bal.allocated = on_hand, allocated
+        return
+    now = utcnow()
+    s.execute(_SET_BALANCE, {"balance_id": bal.id, "on_hand": on_hand, "allocated": allocated, "now": now})
+    for key, value in (("on_hand", on_hand), ("allocated", allocated), ("updated_at", now)):
+        set_committed_value(bal, key, value)
 
 
 def _lot_row(s: Session, item: Item, code: str, expiry: date | None, *, incoming: bool) -> StockLot | None:
@@ -258,42 +290,55 @@ def _require_active(item: Item) -> None:
 def _movement(s: Session, *, kind: str, item: Item, qty: Decimal, who: Actor, lot: str = "", expiry=None,
               src: Location | None = None, dst: Location | None = None, unit_cost=None, total_cost=None,
               reference: str = "", reason: str = "") -> StockMovement:
-    mv = StockMovement(
-        kind=kind, item_id=item.id, quantity=qty, lot=lot,
-        serial=lot if item.tracking == "serial" else None, expiry=expiry,
-        from_location_id=src.id if src else None, to_location_id=dst.id if dst else None,
-        unit_cost=unit_cost, total_cost=total_cost, reference=(reference or "")[:80], reason=(reason or "")[:40],
-        actor_id=who.actor_id, source=who.source, scan_id=who.scan_id, device_time=who.device_time,
-        created_at=utcnow(),
-    )
-    s.add(mv)
+    """Append a movement. A plain INSERT (after the session has written the balance and layer changes): the ledger
+    row is never changed afterwards, so it needs none of the ORM's change tracking. Returns it, not attached to the
+    session, with its id."""
+    values = {
+        "kind": kind, "item_id": item.id, "quantity": qty, "lot": lot,
+        "serial": lot if item.tracking == "serial" else None, "expiry": expiry,
+        "from_location_id": src.id if src else None, "to_location_id": dst.id if dst else None,
+        "unit_cost": unit_cost, "total_cost": total_cost, "reference": (reference or "")[:80],
+        "reason": (reason or "")[:40], "actor_id": who.actor_id, "source": who.source, "scan_id": who.scan_id,
+        "device_time": who.device_time, "created_at": utcnow(),
+    }
     s.flush()
-    return mv
+    movement_id = s.execute(_INSERT_MOVEMENT, values).inserted_primary_key[0]
+    return StockMovement(id=movement_id, **values)
 
 
-def _layers(s: Session, item_id: int) -> list[CostLayer]:
-    return list(s.scalars(_OPEN_LAYERS, {"item_id": item_id}))
+@dataclass
+class _OpenLayer:
+    id: int
+    unit_cost: Decimal
+    original_qty: Decimal
+    remaining_qty: Decimal
+
+
+def _layers(s: Session, item_id: int) -> list[_OpenLayer]:
+    """The item's cost layers that still hold stock, oldest first, locked (read and written as plain rows: they
+    change in every movement and nothing else in the transaction holds them)."""
+    return [_OpenLayer(*row) for row in s.execute(_OPEN_LAYERS, {"item_id": item_id})]
 
 
 def _add_layer(s: Session, item: Item, qty: Decimal, unit_cost: Decimal, mv: StockMovement) -> Decimal:
     """Put qty at unit_cost into the item's cost layers by its method. Returns the change of the item's value."""
+    cost = unit_cost
     if item.valuation_method == "average":
         layers = _layers(s, item.id)
         on_hand = sum((layer.remaining_qty for layer in layers), ZERO)
         before = sum((layer.remaining_qty * layer.unit_cost for layer in layers), ZERO)
         average = layers[0].unit_cost if layers else unit_cost
-        for extra in layers[1:]:  # keep one merged layer
-            extra.remaining_qty = ZERO
-        new_cost = average_after_receipt(on_hand, average, qty, unit_cost)
-        if layers:
-            layers[0].unit_cost = new_cost
-            layers[0].remaining_qty = on_hand + qty
-            layers[0].original_qty = layers[0].original_qty + qty
-            return (on_hand + qty) * new_cost - before
-        s.add(CostLayer(item_id=item.id, movement_id=mv.id, unit_cost=new_cost, original_qty=qty, remaining_qty=qty))
-        return qty * new_cost
-    s.add(CostLayer(item_id=item.id, movement_id=mv.id, unit_cost=unit_cost, original_qty=qty, remaining_qty=qty))
-    return qty * unit_cost
+        cost = average_after_receipt(on_hand, average, qty, unit_cost)
+        if layers:  # keep one merged layer
+            first = layers[0]
+            s.execute(_SET_AVERAGE_LAYER, [
+                {"layer_id": first.id, "remaining": on_hand + qty, "original": first.original_qty + qty, "cost": cost},
+                *({"layer_id": x.id, "remaining": ZERO, "original": x.original_qty, "cost": x.unit_cost}
+                  for x in layers[1:])])
+            return (on_hand + qty) * cost - before
+    s.execute(_INSERT_LAYER, {"item_id": item.id, "movement_id": mv.id, "unit_cost": cost, "original_qty": qty,
+                              "remaining_qty": qty, "created_at": utcnow()})
+    return qty * cost
 
 
 def _draw_layers(s: Session, item: Item, qty: Decimal) -> tuple[Decimal, Decimal, Decimal]:
@@ -307,11 +352,14 @@ def _draw_layers(s: Session, item: Item, qty: Decimal) -> tuple[Decimal, Decimal
         [Layer(x.id, x.remaining_qty, x.unit_cost) for x in layers], qty, item.valuation_method, fallback
     )
     value_change = ZERO
+    drawn = []
     for take in takes:
         if take.layer_id is not None:
             layer = by_id[take.layer_id]
-            layer.remaining_qty = layer.remaining_qty - take.quantity
+            drawn.append({"layer_id": layer.id, "remaining": layer.remaining_qty - take.quantity})
             value_change -= take.quantity * layer.unit_cost
+    if drawn:
+        s.execute(_SET_REMAINING, drawn)
     return money(total / qty), total, value_change
 
 
@@ -338,7 +386,7 @@ def stock_in(s: Session, *, kind: str, item: Item, dst: Location, qty: Decimal, 
             raise Conflict(f"Serial number {lot} of {item.sku} is already in stock, in {here}.", field="lot")
     cost = unit_cost if unit_cost is not None else _current_unit_cost(s, item)
     bal = _balance(s, item.id, dst.id, lot, create=True)
-    bal.put(qty)
+    _set_balance(s, bal, bal.on_hand + qty)
     mv = _movement(s, kind=kind, item=item, qty=qty, who=who, lot=lot, expiry=expiry, dst=dst, unit_cost=cost,
                    total_cost=money(qty * cost), reference=reference, reason=reason)
     _book(s, item, qty, _add_layer(s, item, qty, cost, mv))
@@ -350,15 +398,13 @@ def stock_out(s: Session, *, kind: str, item: Item, src: Location, qty: Decimal,
               from_allocation: Decimal = ZERO) -> tuple[StockMovement, StockBalance]:
     """Stock leaving (pick, issue, consumption): costed from the layers."""
     allow_negative = stock_settings.current().allow_negative
-    # One flush, in _movement, writes the balance, the layers and the movement (not one flush per statement read).
-    with s.no_autoflush:
-        bal = _balance(s, item.id, src.id, lot, create=allow_negative)
-        if bal is None:
-            where = f" (lot {lot})" if lot else ""
-            raise InsufficientStock(f"There is no {item.sku}{where} in {src.code}.", field="location", available="0")
-        bal.take(qty, allow_negative=allow_negative, from_allocation=from_allocation)
-        unit_cost, total, value_change = _draw_layers(s, item, qty)
-        _book(s, item, -qty, value_change)
+    bal = _balance(s, item.id, src.id, lot, create=allow_negative)
+    if bal is None:
+        where = f" (lot {lot})" if lot else ""
+        raise InsufficientStock(f"There is no {item.sku}{where} in {src.code}.", field="location", available="0")
+    _set_balance(s, bal, *bal.after_take(qty, allow_negative=allow_negative, from_allocation=from_allocation))
+    unit_cost, total, value_change = _draw_layers(s, item, qty)
+    _book(s, item, -qty, value_change)
     mv = _movement(s, kind=kind, item=item, qty=qty, who=who, lot=lot, expiry=expiry, src=src, unit_cost=unit_cost,
                    total_cost=total, reference=reference, reason=reason)
     return mv, bal
@@ -372,8 +418,9 @@ def transfer(s: Session, *, kind: str, item: Item, src: Location, dst: Location,
     first, second = sorted([(src.id, "src"), (dst.id, "dst")])
     locked = {name: _balance(s, item.id, loc_id, lot, create=True) for loc_id, name in (first, second)}
     out_bal, in_bal = locked["src"], locked["dst"]
-    out_bal.take(qty, allow_negative=stock_settings.current().allow_negative, from_allocation=from_allocation)
-    in_bal.put(qty)
+    _set_balance(s, out_bal, *out_bal.after_take(qty, allow_negative=stock_settings.current().allow_negative,
+                                                 from_allocation=from_allocation))
+    _set_balance(s, in_bal, in_bal.on_hand + qty)
     mv = _movement(s, kind=kind, item=item, qty=qty, who=who, lot=lot, expiry=expiry, src=src, dst=dst,
                    reference=reference)
     return mv, out_bal, in_bal
@@ -684,7 +731,7 @@ def adjust_within(s: Session, *, item: Item, location: Location, lot: str, delta
             f"{item.sku} in {location.code} holds {bal.on_hand} now, so it cannot lose {loss}; count it again.",
             field="quantity", available=str(bal.on_hand),
         )
-    bal.on_hand = bal.on_hand - loss
+    _set_balance(s, bal, bal.on_hand - loss)
     unit_cost, total, value_change = _draw_layers(s, item, loss)
     _book(s, item, -loss, value_change)
     return _movement(s, kind="count_adjustment", item=item, qty=delta, who=who, lot=lot, dst=location,
