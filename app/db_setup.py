@@ -88,6 +88,10 @@ def configure_engine(engine: Engine) -> None:
         cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=NORMAL")
+        # 1 MiB of page cache per connection instead of 2: a gunicorn worker holds one per thread, the OS caches the
+        # file anyway, and the dashboard's scans over 50,000 items took no longer (84 vs 82 ms) while each worker
+        # kept ~4 MB less.
+        cur.execute("PRAGMA cache_size=-1024")
         cur.close()
 
     @event.listens_for(engine, "begin")
