@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import sys
 import time
 import uuid
 from datetime import date, timedelta
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from .stats import summary
@@ -163,19 +165,68 @@ async def dashboard(c: Conn, path: str, headers: dict, seq: str) -> tuple[int, b
     return worst, b"x" * size
 
 
-async def run_cell(host, port, op, conc, n, seconds, ctx, sess, cell_id: str | None = None) -> dict:
-    """n requests of op by conc clients (or until the deadline), each client on its own keep-alive connection."""
-    next_k = 0
-    lat: list[float] = []
-    statuses: dict[str, int] = {}
-    sizes: list[int] = []
+def cpu_seconds(server_pid: int | None) -> dict[str, float]:
+    """CPU time used so far by the server's workers ("app") and by PostgreSQL's processes ("db"; SQLite runs inside
+    the workers), from /proc. Differences over a cell divided by its requests say what one request costs the
+    machine: on 2 cores, throughput under load cannot exceed 2 s / (app + db + the load generator's share)."""
+    out = {"app": 0.0, "db": 0.0}
+    if not server_pid:
+        return out
+    tick = os.sysconf("SC_CLK_TCK")
+    try:
+        workers = set(Path(f"/proc/{server_pid}/task/{server_pid}/children").read_text().split())
+    except OSError:
+        workers = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # gone meanwhile
+        name, fields = stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2:].split()
+        used = (int(fields[11]) + int(fields[12])) / tick
+        if entry.name in workers:
+            out["app"] += used
+        elif name.startswith("postgres"):
+            out["db"] += used
+    return out
+
+
+class Tally:
+    """What the clients of one cell saw, added up over the cell's slices, and the CPU the server used meanwhile."""
+
+    def __init__(self, op: str, conc: int):
+        self.op, self.conc = op, conc
+        self.lat: list[float] = []
+        self.statuses: dict[str, int] = {}
+        self.sizes: list[int] = []
+        self.wall = 0.0
+        self.cpu = {"app": 0.0, "db": 0.0}
+
+    def summary(self) -> dict:
+        out = summary(self.lat)
+        if self.lat and self.cpu["app"]:
+            out["cpu_ms_per_request"] = {k: round(v * 1000 / len(self.lat), 2) for k, v in self.cpu.items()}
+        out.update(op=self.op, concurrency=self.conc, requests=len(self.lat), seconds=round(self.wall, 3),
+                   throughput=round(len(self.lat) / self.wall, 1) if self.wall else 0.0, statuses=self.statuses,
+                   bytes_median=sorted(self.sizes)[len(self.sizes) // 2] if self.sizes else 0)
+        return out
+
+
+async def run_cell(host, port, op, conc, n, seconds, ctx, sess, cell_id: str | None = None,
+                   tally: Tally | None = None, first_k: int = 0) -> Tally:
+    """n requests of op by conc clients (or until the deadline), each client on its own keep-alive connection;
+    added to tally (a new one if none)."""
+    tally = tally or Tally(op, conc)
+    next_k, stop_k = first_k, first_k + n
     deadline = time.monotonic() + seconds
     cell_id = cell_id or f"{op}-c{conc}"
 
     async def client():
         nonlocal next_k
         c = Conn(host, port)
-        while next_k < n and time.monotonic() < deadline:
+        while next_k < stop_k and time.monotonic() < deadline:
             k = next_k
             next_k += 1
             method, path, headers, body = make_request(op, k, ctx, sess)
@@ -191,30 +242,35 @@ async def run_cell(host, port, op, conc, n, seconds, ctx, sess, cell_id: str | N
                     st, h, data = await c.request(method, path, headers, body)
             except (OSError, ConnectionError, asyncio.IncompleteReadError, ValueError):
                 st, data = 0, b""
-            lat.append(time.perf_counter() - t0)
-            statuses[str(st)] = statuses.get(str(st), 0) + 1
-            sizes.append(len(data))
+            tally.lat.append(time.perf_counter() - t0)
+            tally.statuses[str(st)] = tally.statuses.get(str(st), 0) + 1
+            tally.sizes.append(len(data))
         await c.close()
 
+    cpu0 = cpu_seconds(ctx.get("server_pid"))
     t0 = time.perf_counter()
     await asyncio.gather(*(client() for _ in range(conc)))
-    wall = time.perf_counter() - t0
-    out = summary(lat)
-    out.update(op=op, concurrency=conc, requests=len(lat), seconds=round(wall, 3),
-               throughput=round(len(lat) / wall, 1) if wall else 0.0, statuses=statuses,
-               bytes_median=sorted(sizes)[len(sizes) // 2] if sizes else 0)
-    return out
+    tally.wall += time.perf_counter() - t0
+    for key, used in cpu_seconds(ctx.get("server_pid")).items():
+        tally.cpu[key] += used - cpu0[key]
+    return tally
 
 
 async def main_async(spec: dict) -> dict:
+    """Per concurrency level: every operation warmed up, then measured in `rounds` interleaved slices (each
+    operation's share of requests and time split evenly). The machine's speed drifts (a shared 2-core host swings
+    by tens of per cent within a minute); interleaving gives an operation and the floors it is compared with the
+    same drift, instead of measuring the floor in one minute and the operation in the next."""
     u = urlsplit(spec["base"])
     host, port = u.hostname, u.port
     cookie, csrf = await sign_in(host, port, spec["email"], spec["password"])
     sess = Session(cookie, csrf, spec["token"])
     ctx = {"items": spec["items"], "bins": spec["bins"], "assets": spec["assets"], "email": spec["email"],
-           "gtins": {i: _ean13(i) for i in range(1, spec["items"] + 1)}}
+           "server_pid": spec.get("server_pid"), "gtins": {i: _ean13(i) for i in range(1, spec["items"] + 1)}}
+    rounds = max(1, int(spec.get("rounds", 1)))
     results = []
     for conc in spec["concurrency"]:
+        plan = []
         for op in spec["ops"]:
             if op == "dashboard_fresh" and conc != 1:
                 continue  # the first view after a change is one manager's experience, not a load pattern
@@ -225,7 +281,15 @@ async def main_async(spec: dict) -> dict:
             # whichever one the measured connections land on — has compiled this operation's SQL and templates.
             await run_cell(host, port, op if op not in ("checkout", "checkin") else "scan_resolve", 8, 24, 5, ctx, sess,
                            cell_id="warmup")
-            cell = await run_cell(host, port, op, conc, n, spec["seconds"], ctx, sess)
+            plan.append((op, n, Tally(op, conc)))
+        for r in range(rounds):
+            for op, n, tally in plan:
+                share = n // rounds + (1 if r < n % rounds else 0)
+                # check-out and check-in walk the assets in order: each slice goes on where the last one stopped
+                await run_cell(host, port, op, conc, share, spec["seconds"] / rounds, ctx, sess, tally=tally,
+                               first_k=len(tally.lat))
+        for op, _n, tally in plan:
+            cell = tally.summary()
             results.append(cell)
             print(json.dumps({"progress": f"{op} c{conc}: p50 {cell['p50_ms']} ms, {cell['throughput']}/s, {cell['statuses']}"}),
                   file=sys.stderr, flush=True)

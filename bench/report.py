@@ -117,15 +117,16 @@ def markdown(report: dict) -> str:
              f"Machine: {m['nproc']} cores ({m['cpu']}), {m['ram_gb']} GB RAM, Python {m['python']}; {m['date']}; "
              f"load average at start {', '.join(f'{x:.1f}' for x in m['load_average_at_start'])}.",
              f"gunicorn {report['config']['workers']} workers × {report['config']['threads']} threads (gthread); "
-             f"load generator: separate asyncio process on 127.0.0.1. Elapsed {report.get('elapsed_seconds')} s.", ""]
+             f"load generator: separate asyncio process on 127.0.0.1; each concurrency level's operations measured in "
+             f"{report['config'].get('rounds', 1)} interleaved slices. Elapsed {report.get('elapsed_seconds')} s.", ""]
     lines += ["## Targets", "", "| target | result | measured |", "|---|---|---|"]
     lines += [f"| {t['target']} | {'PASS' if t['pass'] else 'FAIL'} | {t['measured']} |" for t in report.get("targets", [])]
     for run in report["runs"]:
         sh = run["shape"]
         lines += ["", f"## {run['db']} — {run['size']} ({sh['movements']:,} movements, {sh['items']:,} items, "
                   f"{sh['assets']:,} assets; {run['seconds']} s)", "",
-                  "| operation | c | requests | p50 ms | p95 ms | p99 ms | server p50 / p99 ms | req/s | × http floor (p50) | × write floor (req/s) | statuses |",
-                  "|---|---|---|---|---|---|---|---|---|---|---|"]
+                  "| operation | c | requests | p50 ms | p95 ms | p99 ms | server p50 / p99 ms | req/s | × http floor (p50) | × write floor (req/s) | CPU ms/req app + db | statuses |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for conc in sorted({c["concurrency"] for c in run["cells"]}):
             hf, dbf = _cell(run, "http_floor", conc), _cell(run, "write_floor", conc) or _cell(run, "db_floor", conc)
             for op in OP_ORDER:
@@ -136,8 +137,10 @@ def markdown(report: dict) -> str:
                 r_http = f"{c['p50_ms'] / hf['p50_ms']:.1f}" if hf and hf["p50_ms"] else "–"
                 r_db = f"{c['throughput'] / dbf['throughput']:.2f}" if dbf and dbf["throughput"] else "–"
                 st = ", ".join(f"{k}: {v}" for k, v in sorted(c["statuses"].items()))
+                cpu = c.get("cpu_ms_per_request")
+                cpu = f"{cpu['app']} + {cpu['db']}" if cpu else "–"
                 lines.append(f"| {LABELS.get(op, op)} | {conc} | {c['requests']} | {c['p50_ms']} | {c['p95_ms']} | {c['p99_ms']} | "
-                             f"{srv} | {c['throughput']} | {r_http} | {r_db} | {st} |")
+                             f"{srv} | {c['throughput']} | {r_http} | {r_db} | {cpu} | {st} |")
         lines += ["", f"Worker RSS after the run: {', '.join(str(x) for x in run['worker_rss_mb'])} MB. "
                   f"Ledger reconciles after the run: {run['reconciles_after']}. Dashboard present: {run['has_dashboard']}."]
         pg = run.get("pages")

@@ -75,7 +75,7 @@ class Server:
         env = {**os.environ, "STOREKEEPER_ENV": "production", "DATABASE_URL": url, "SECRET_KEY": secrets.token_hex(32),
                "HOST": "127.0.0.1", "PORT": str(self.port), "WEB_CONCURRENCY": str(workers), "GUNICORN_THREADS": str(threads)}
         cmd = [str(ROOT / ".venv/bin/gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "--no-control-socket",
-               "--access-logfile", str(self.log), "--access-logformat", "%({x-bench-cell}i)s %({x-bench-seq}i)s %(s)s %(D)s",
+               "--access-logfile", str(self.log), "--access-logformat", "%({x-bench-cell}i)s %({x-bench-seq}i)s %(s)s %(D)s %(p)s",
                "--max-requests", "0", "--error-logfile", str(logdir / f"error-{self.port}.log"), "bench.serve:app"]
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)  # noqa: S603 - our own gunicorn
         self.base = f"http://127.0.0.1:{self.port}"
@@ -98,22 +98,25 @@ class Server:
                     out.append(round(int(line.split()[1]) / 1024, 1))
         return out
 
-    def server_times(self) -> dict[str, list[float]]:
+    def server_times(self) -> tuple[dict[str, list[float]], dict[str, list[int]]]:
         """Server time per request of each cell; the requests of one composite operation (the dashboard: its page
-        and every tile, tagged with one X-Bench-Seq) are added up into one figure."""
+        and every tile, tagged with one X-Bench-Seq) are added up into one figure. Also, per cell, how many requests
+        each worker served (most first): keep-alive connections stay with the worker that accepted them."""
         times: dict[str, list[float]] = defaultdict(list)
         grouped: dict[tuple[str, str], float] = defaultdict(float)
+        per_worker: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         for line in self.log.read_text().splitlines():
             parts = line.split()
-            if len(parts) != 4 or parts[0] == "-":
+            if len(parts) != 5 or parts[0] == "-":
                 continue
+            per_worker[parts[0]][parts[4]] += 1
             if parts[1] != "-":
                 grouped[(parts[0], parts[1])] += int(parts[3]) / 1e6
             else:
                 times[parts[0]].append(int(parts[3]) / 1e6)
         for (cell, _seq), total in grouped.items():
             times[cell].append(total)
-        return times
+        return times, {cell: sorted(counts.values(), reverse=True) for cell, counts in per_worker.items()}
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -168,12 +171,13 @@ def bench_one(kind: str, size: str, args, workdir: Path, camera: bool = False) -
         spec = {"base": server.base, "email": data.EMAIL, "password": data.PASSWORD, "token": token,
                 "items": sh["items"], "bins": sh["bins"], "assets": sh["assets"], "concurrency": args.concurrency,
                 "ops": ops, "requests": {"default": args.requests}, "requests_concurrent": args.requests_concurrent,
-                "seconds": args.seconds}
+                "seconds": args.seconds, "rounds": args.rounds,
+                "server_pid": server.proc.pid}
         gen = subprocess.run([sys.executable, "-m", "bench.load"], input=json.dumps(spec),  # noqa: S603
                              stdout=subprocess.PIPE, text=True, cwd=ROOT, timeout=1800, check=True)
         cells = json.loads(gen.stdout)["cells"]
         rss = server.worker_rss_mb()
-        times = server.server_times()
+        times, spread = server.server_times()
         pages = page_sizes(server.base, data.EMAIL, data.PASSWORD)
         cam = None
         if camera:
@@ -189,6 +193,8 @@ def bench_one(kind: str, size: str, args, workdir: Path, camera: bool = False) -
         st = times.get(f"{c['op']}-c{c['concurrency']}")
         if st:
             c["server"] = summary(st)
+        if f"{c['op']}-c{c['concurrency']}" in spread:
+            c["per_worker"] = spread[f"{c['op']}-c{c['concurrency']}"]
     problems = data.verify(url) if args.verify or size == "1k" else None
     if kind == "postgresql":
         pass
@@ -216,6 +222,8 @@ def main(argv=None) -> int:
     p.add_argument("--requests", type=int, default=200, help="requests per operation at concurrency 1")
     p.add_argument("--requests-concurrent", type=int, default=400, help="requests per operation at concurrency > 1")
     p.add_argument("--seconds", type=float, default=8.0, help="time cap per operation and concurrency")
+    p.add_argument("--rounds", type=int, default=4,
+                   help="measure each concurrency level's operations in this many interleaved slices (bench/load.py)")
     p.add_argument("--workers", type=int, default=3)
     p.add_argument("--threads", type=int, default=4)
     p.add_argument("--verify", action="store_true", help="verify() the ledger at every size (always at 1k)")
