@@ -28,7 +28,7 @@ SIZES = {"1k": 1_000, "100k": 100_000, "1m": 1_000_000}
 BINS_MAX = 400
 EMAIL = "bench@example.test"
 PASSWORD = "bench-password-123"  # noqa: S105 - a local throwaway benchmark user
-DATA_VERSION = 5  # bump when the shape changes: cached data sets are rebuilt
+DATA_VERSION = 6  # bump when the shape changes: cached data sets are rebuilt
 
 
 def shape(n: int) -> dict:
@@ -153,7 +153,8 @@ def populate(url: str, n: int, seed: int = 8) -> dict:
                            "location_id": bins[a % len(bins)], "cost": Decimal("900.00"), "salvage_value": Decimal(0),
                            "depreciation_method": "straight_line", "useful_life_months": 36, "pool": "loaner",
                            "purchase_date": date(2025, 1, 1), "event_count": 1, "notes": None, "created_at": start,
-                           "last_seen_location_id": bins[a % len(bins)], "last_seen_at": start})
+                           "last_seen_location_id": bins[a % len(bins)], "last_seen_at": start,
+                           "last_activity_at": start})
             events.append({"id": a, "asset_id": a, "seq": 1, "kind": "registered", "status_after": "in_stock",
                            "at": start, "actor_id": uid, "data": {"status": "in_stock"}})
             acodes.append({"code": tag, "kind": "asset", "target_id": a, "pack_qty": 1, "label": tag, "created_at": start})

@@ -86,3 +86,39 @@ def test_the_item_totals_migration_fills_them_in_from_the_stock_already_there(em
         db.engine.dispose()
     assert filled == kept
     assert [(sku, total) for sku, total, _ in kept] == [("MIG-A", 5), ("MIG-F", 5)]
+
+
+def test_the_asset_last_activity_migration_fills_it_in_from_the_events(empty_database):
+    """A database upgraded with assets in it gets the same last-activity times the events would have kept."""
+    from datetime import date, timedelta
+    from decimal import Decimal
+
+    from flask_migrate import downgrade
+
+    from app.assets import services as assets
+    from app.assets.models import Asset
+    from app.auth.services import create_user
+    from app.uow import UnitOfWork
+
+    app = create_app({"STOREKEEPER_ENV": "testing", "SQLALCHEMY_DATABASE_URI": empty_database,
+                      "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
+    with app.app_context():
+        upgrade()
+        tech = create_user(email="tech@example.test", name="Tech", role="technician", password="a long password 1",
+                           uow=UnitOfWork())
+        model = assets.ensure_model(manufacturer="Fluke", name="87V", category="Test equipment", uow=UnitOfWork())
+        for tag in ("MIG-1", "MIG-2"):
+            assets.register_asset(tag=tag, fields=assets.AssetFields(model_id=model.id, cost=Decimal("100"), pool="loaner",
+                                                                    depreciation_method="none"),
+                                  actor_id=tech.id, uow=UnitOfWork())
+        assets.check_out(tags=["MIG-2"], borrower_id=tech.id, due_on=date.today() + timedelta(days=2),
+                         actor_id=tech.id, scan_id="mig-checkout", uow=UnitOfWork())
+        kept = sorted(db.session.execute(select(Asset.tag, Asset.last_activity_at)).all())
+        db.session.remove()
+        downgrade(revision="5b1e2c7d9a40")  # drops the column
+        upgrade()  # adds it back and fills it in
+        filled = sorted(db.session.execute(select(Asset.tag, Asset.last_activity_at)).all())
+        db.session.remove()
+        db.engine.dispose()
+    assert filled == kept
+    assert kept[1][1] > kept[0][1]  # the check-out is newer than either registration

@@ -84,6 +84,9 @@ class Asset(db.Model):
     pool: Mapped[str | None] = mapped_column(String(10))  # loaner, demo, rental or None (not lent out)
     last_seen_location_id: Mapped[int | None] = mapped_column(ForeignKey("location.id"))
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When it was last checked out, returned, moved, deployed or received (the newest activity event): kept by
+    # append_event with the status, so "idle for N days" reads the asset rows, not every asset's events.
+    last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("asset.id"))
     disposed_on: Mapped[date | None] = mapped_column(Date)
     disposal_kind: Mapped[str | None] = mapped_column(String(10))  # sold, scrapped

@@ -73,6 +73,9 @@ TRANSITIONS: dict[str, dict[str, str]] = {
 # Facts that leave the status as it is (but are refused once the asset is disposed of).
 NEUTRAL = ("edited", "transferred", "seen", "maintenance_logged", "meter_read", "replaced", "replaces", "note")
 
+# Events that show an asset in use (for "idle assets"): a check-out, return, transfer, deployment or receipt.
+ACTIVITY_KINDS = ("checked_out", "checked_in", "transferred", "deployed", "undeployed", "received", "registered")
+
 EVENT_LABELS = {
     "registered": "Registered",
     "received": "Received",

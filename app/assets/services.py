@@ -124,7 +124,8 @@ def append_event(
     source: str | None = None,
     at: datetime | None = None,
 ) -> AssetEvent:
-    """Check the transition, append the event and update the status projection — all in the caller's transaction."""
+    """Check the transition, append the event and update the status and last-activity projections — all in the
+    caller's transaction."""
     new_status = rules.transition(asset.status if asset.event_count else None, kind, data)
     asset.event_count = (asset.event_count or 0) + 1
     asset.status = new_status
@@ -133,6 +134,8 @@ def append_event(
         actor_id=actor_id, scan_id=scan_id, source=source, data=data or {}, note=(note or None),
     )
     session.add(ev)
+    if kind in rules.ACTIVITY_KINDS and (asset.last_activity_at is None or ev.at > asset.last_activity_at):
+        asset.last_activity_at = ev.at
     return ev
 
 

@@ -16,7 +16,7 @@ from decimal import Decimal
 from sqlalchemy import BigInteger, Numeric, case, cast, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
-from ..assets.models import Asset, AssetEvent
+from ..assets.models import Asset
 from ..locations.models import Location
 from ..maintenance.models import MaintenanceRecord
 from ..stock.models import CountLine, CountSession, Item, PurchaseOrder, PurchaseOrderLine, StockBalance, StockMovement
@@ -27,8 +27,6 @@ ZERO = Decimal(0)
 DEMAND_KINDS = ("pick", "consumption", "issue")
 ADJUSTMENT_KINDS = ("count_adjustment", "adjustment")
 ON_ORDER_STATUSES = ("draft", "open", "partial")
-# What counts as an asset being used or moved (a check-out, a return, a transfer, a deployment).
-ACTIVITY_KINDS = ("checked_out", "checked_in", "transferred", "deployed", "undeployed", "received", "registered")
 
 
 def qty_sum(expr):
@@ -256,27 +254,24 @@ class IdleAsset:
 
 
 def _idle_where(today: date, days: int):
-    """In stock or deployed, registered before the cutoff, and no activity event since: NOT EXISTS walks the
-    (asset_id, at) index of each asset's recent events, so the cost follows the number of assets, not of events."""
+    """In stock or deployed, registered before the cutoff, and no activity since: read from the asset row's
+    last-activity projection (kept by assets.services.append_event), so the cost follows the number of assets and
+    never reads their events."""
     cutoff = start_of(today - timedelta(days=days))
-    recent = (select(AssetEvent.id).where(AssetEvent.asset_id == Asset.id, AssetEvent.at >= cutoff,
-                                          AssetEvent.kind.in_(ACTIVITY_KINDS)).exists())
-    return (Asset.status.in_(("in_stock", "deployed")), Asset.created_at < cutoff, ~recent)
+    return (Asset.status.in_(("in_stock", "deployed")), Asset.created_at < cutoff,
+            or_(Asset.last_activity_at.is_(None), Asset.last_activity_at < cutoff))
 
 
 def idle_assets(s: Session, *, today: date, days: int = 60, limit: int | None = None) -> list[IdleAsset]:
-    """Assets in stock or deployed with no check-out, return, transfer or deployment in the last `days` days."""
-    last = (select(func.max(AssetEvent.at)).where(AssetEvent.asset_id == Asset.id,
-                                                   AssetEvent.kind.in_(ACTIVITY_KINDS))
-            .correlate(Asset).scalar_subquery())
-    q = (select(Asset, last.label("last")).where(*_idle_where(today, days))
-         .order_by(func.coalesce(last, Asset.created_at), Asset.tag))
+    """Assets in stock or deployed with no check-out, return, transfer or deployment in the last `days` days,
+    idlest first."""
+    q = (select(Asset).where(*_idle_where(today, days))
+         .order_by(func.coalesce(Asset.last_activity_at, Asset.created_at), Asset.tag))
     if limit:
         q = q.limit(limit)
-    rows = s.execute(q).all()
     out = []
-    for asset, at in rows:
-        when = at or asset.created_at
+    for asset in s.scalars(q):
+        when = asset.last_activity_at or asset.created_at
         out.append(IdleAsset(asset, when, rules.days_since(when, today) or 0))
     return out
 

@@ -142,3 +142,46 @@ def test_licences_expired_with_seats_out_or_over_assigned_are_compliance_risks(m
     risks = {(r.name, r.risk) for r in licence_risks(db.session, today=date(2026, 11, 25))}
     assert risks == {("CAD 2024", "expired"), ("CAD 2026", "over_assigned")}
     assert unused.name not in {name for name, _ in risks}  # expired, but nobody holds a seat
+
+
+def test_idle_assets_come_from_the_last_activity_each_event_keeps(make_user):
+    """The idle list and count read the asset row's last-activity time, kept by every event: it must say exactly
+    what the events say (the newest check-out, return, transfer … — a sighting in an audit is not activity), and a
+    late-arriving older event must not move it back."""
+    from sqlalchemy import func, select
+
+    from app.assets import rules as asset_rules
+    from app.assets import services as assets
+    from app.assets.models import Asset, AssetEvent
+    from tests.asset_helpers import a_location
+
+    tech = make_user("technician")
+    quiet, lent, moved, seen = (an_asset(f"LN-01{i}") for i in range(4))
+    a_location("VAN-9", kind="van")
+    assets.check_out(tags=[lent.tag], borrower_id=tech.id, due_on=date.today() + timedelta(days=3), actor_id=tech.id,
+                     scan_id=sid(), uow=UnitOfWork())
+    assets.check_in(tag=lent.tag, condition_in="good", actor_id=tech.id, scan_id=sid(), uow=UnitOfWork())
+    assets.transfer(tag=moved.tag, location_code="VAN-9", actor_id=tech.id, scan_id=sid(), uow=UnitOfWork())
+    assets.audit(location_code="VAN-9", tags=[seen.tag], actor_id=tech.id, scan_id=sid(), uow=UnitOfWork())
+    with UnitOfWork() as uow:  # an offline transfer recorded late, dated yesterday
+        asset = assets.lock_asset(uow.session, moved.tag)
+        newest = asset.last_activity_at
+        assets.append_event(uow.session, asset, "transferred", actor_id=tech.id, at=newest - timedelta(days=1))
+        uow.commit()
+
+    db.session.expire_all()
+    newest_event = dict(db.session.execute(
+        select(AssetEvent.asset_id, func.max(AssetEvent.at))
+        .where(AssetEvent.kind.in_(asset_rules.ACTIVITY_KINDS)).group_by(AssetEvent.asset_id)).all())
+    kept = dict(db.session.execute(select(Asset.id, Asset.last_activity_at)).all())
+    assert kept == newest_event and len(kept) == 4
+    seen_at = db.session.scalar(select(Asset.last_seen_at).where(Asset.tag == seen.tag))
+    assert kept[seen.id] < seen_at  # the audit saw it but did not make it active
+
+    later = queries.today_utc() + timedelta(days=61)
+    idle = [row.asset.tag for row in queries.idle_assets(db.session, today=later, days=60)]
+    # idlest first: registered and untouched, then by their last activity (the check-in after the transfer's day)
+    by_activity = sorted(kept, key=lambda asset_id: (kept[asset_id], asset_id))
+    assert idle == [db.session.get(Asset, asset_id).tag for asset_id in by_activity]
+    assert queries.idle_count(db.session, today=later, days=60) == 4
+    assert queries.idle_count(db.session, today=queries.today_utc(), days=60) == 0
