@@ -287,13 +287,10 @@ def _require_active(item: Item) -> None:
 # --- the ledger primitives (inside an open transaction; the item is already locked) -------------------------------
 
 
-def _movement(s: Session, *, kind: str, item: Item, qty: Decimal, who: Actor, lot: str = "", expiry=None,
-              src: Location | None = None, dst: Location | None = None, unit_cost=None, total_cost=None,
-              reference: str = "", reason: str = "") -> StockMovement:
-    """Append a movement. A plain INSERT (after the session has written the balance and layer changes): the ledger
-    row is never changed afterwards, so it needs none of the ORM's change tracking. Returns it, not attached to the
-    session, with its id."""
-    values = {
+def _movement_values(*, kind: str, item: Item, qty: Decimal, who: Actor, lot: str = "", expiry=None,
+                     src: Location | None = None, dst: Location | None = None, unit_cost=None, total_cost=None,
+                     reference: str = "", reason: str = "") -> dict:
+    return {
         "kind": kind, "item_id": item.id, "quantity": qty, "lot": lot,
         "serial": lot if item.tracking == "serial" else None, "expiry": expiry,
         "from_location_id": src.id if src else None, "to_location_id": dst.id if dst else None,
@@ -301,6 +298,13 @@ def _movement(s: Session, *, kind: str, item: Item, qty: Decimal, who: Actor, lo
         "reason": (reason or "")[:40], "actor_id": who.actor_id, "source": who.source, "scan_id": who.scan_id,
         "device_time": who.device_time, "created_at": utcnow(),
     }
+
+
+def _movement(s: Session, **fields) -> StockMovement:
+    """Append a movement. A plain INSERT (after the session has written the balance and layer changes): the ledger
+    row is never changed afterwards, so it needs none of the ORM's change tracking. Returns it, not attached to the
+    session, with its id."""
+    values = _movement_values(**fields)
     s.flush()
     movement_id = s.execute(_INSERT_MOVEMENT, values).inserted_primary_key[0]
     return StockMovement(id=movement_id, **values)
@@ -341,10 +345,11 @@ def _add_layer(s: Session, item: Item, qty: Decimal, unit_cost: Decimal, mv: Sto
     return qty * cost
 
 
-def _draw_layers(s: Session, item: Item, qty: Decimal) -> tuple[Decimal, Decimal, Decimal]:
-    """Take qty out of the item's cost layers by its method. Returns (unit cost, cost of goods, change of the item's
-    value): the value drops by what the layers held, exactly; the cost of goods is that rounded to money, plus the
-    fallback cost of what no layer covered (negative stock allowed)."""
+def _plan_draw(s: Session, item: Item, qty: Decimal) -> tuple[list[dict], Decimal, Decimal, Decimal]:
+    """Which of the item's cost layers qty comes out of, by its method (the layers read and locked). Returns (the
+    layers' new remaining quantities, unit cost, cost of goods, change of the item's value): the value drops by what
+    the layers held, exactly; the cost of goods is that rounded to money, plus the fallback cost of what no layer
+    covered (negative stock allowed)."""
     layers = _layers(s, item.id)
     by_id = {layer.id: layer for layer in layers}
     fallback = layers[-1].unit_cost if layers else item.standard_cost
@@ -358,9 +363,15 @@ def _draw_layers(s: Session, item: Item, qty: Decimal) -> tuple[Decimal, Decimal
             layer = by_id[take.layer_id]
             drawn.append({"layer_id": layer.id, "remaining": layer.remaining_qty - take.quantity})
             value_change -= take.quantity * layer.unit_cost
+    return drawn, money(total / qty), total, value_change
+
+
+def _draw_layers(s: Session, item: Item, qty: Decimal) -> tuple[Decimal, Decimal, Decimal]:
+    """Take qty out of the item's cost layers. Returns (unit cost, cost of goods, change of the item's value)."""
+    drawn, unit_cost, total, value_change = _plan_draw(s, item, qty)
     if drawn:
         s.execute(_SET_REMAINING, drawn)
-    return money(total / qty), total, value_change
+    return unit_cost, total, value_change
 
 
 def _book(s: Session, item: Item, qty_change: Decimal, value_change: Decimal) -> None:
@@ -368,6 +379,58 @@ def _book(s: Session, item: Item, qty_change: Decimal, value_change: Decimal) ->
     UPDATE: the item object may have been read before the item was locked."""
     s.execute(_BOOK, {"item_id": item.id, "qty_change": qty_change, "value_change": value_change})
     s.expire(item, ["on_hand_total", "stock_value"])
+
+
+def _out_at_once(layers: int):
+    """Stock leaving as one statement on PostgreSQL: the balance, the drawn cost layers and the item's totals are
+    written by data-modifying CTEs of the movement's INSERT. Each is a round trip saved on the busiest write (a pick
+    by scan made 14 before, 11 now); the rows were read and locked before, and the statement changes each once."""
+    ctes = [update(_balances_t).where(_balances_t.c.id == bindparam("balance_id"))
+            .values(on_hand=bindparam("on_hand", type_=Qty()), allocated=bindparam("allocated", type_=Qty()),
+                    updated_at=bindparam("now", type_=UTCDateTime())).cte("set_balance")]
+    ctes += [update(_layers_t).where(_layers_t.c.id == bindparam(f"layer_id_{k}"))
+             .values(remaining_qty=bindparam(f"remaining_{k}", type_=Qty())).cte(f"set_layer_{k}")
+             for k in range(layers)]
+    ctes.append(update(_items).where(_items.c.id == bindparam("book_item_id"))
+                .values(on_hand_total=_items.c.on_hand_total + bindparam("qty_change", type_=Qty()),
+                        stock_value=_items.c.stock_value + bindparam("value_change", type_=Value()),
+                        updated_at=_items.c.updated_at).cte("book"))
+    movements = StockMovement.__table__
+    columns = ("kind", "item_id", "quantity", "lot", "serial", "expiry", "from_location_id", "to_location_id",
+               "unit_cost", "total_cost", "reference", "reason", "actor_id", "source", "scan_id", "device_time",
+               "created_at")
+    # Bind names apart from every column name: parameters named like a column of a CTE's table would be taken as
+    # more SET values for it.
+    return (insert(movements).values({c: bindparam(f"mv_{c}", type_=movements.c[c].type) for c in columns})
+            .returning(movements.c.id).add_cte(*ctes))
+
+
+_OUT_AT_ONCE = {n: _out_at_once(n) for n in (0, 1, 2)}  # layers drawn; more (rare) take the statements one by one
+
+
+def _writes_at_once(s: Session, bal: StockBalance) -> bool:
+    """PostgreSQL, and a balance the session has nothing pending for (one created or changed otherwise in this
+    transaction is written by the session)."""
+    if s.get_bind().dialect.name != "postgresql":
+        return False
+    state = inspect(bal)
+    return state.persistent and not state.modified
+
+
+def _write_out_at_once(s: Session, bal: StockBalance, on_hand: Decimal, allocated: Decimal, drawn: list[dict],
+                       item: Item, qty_change: Decimal, value_change: Decimal, values: dict) -> StockMovement:
+    now = utcnow()
+    params = {**{f"mv_{key}": value for key, value in values.items()}, "balance_id": bal.id, "on_hand": on_hand,
+              "allocated": allocated, "now": now, "book_item_id": item.id, "qty_change": qty_change,
+              "value_change": value_change}
+    for k, layer in enumerate(drawn):
+        params[f"layer_id_{k}"], params[f"remaining_{k}"] = layer["layer_id"], layer["remaining"]
+    s.flush()  # what the session holds (a new lot) goes first
+    movement_id = s.execute(_OUT_AT_ONCE[len(drawn)], params).scalar_one()
+    for key, value in (("on_hand", on_hand), ("allocated", allocated), ("updated_at", now)):
+        set_committed_value(bal, key, value)
+    s.expire(item, ["on_hand_total", "stock_value"])
+    return StockMovement(id=movement_id, **values)
 
 
 def _current_unit_cost(s: Session, item: Item) -> Decimal:
@@ -402,8 +465,20 @@ def stock_out(s: Session, *, kind: str, item: Item, src: Location, qty: Decimal,
     if bal is None:
         where = f" (lot {lot})" if lot else ""
         raise InsufficientStock(f"There is no {item.sku}{where} in {src.code}.", field="location", available="0")
-    _set_balance(s, bal, *bal.after_take(qty, allow_negative=allow_negative, from_allocation=from_allocation))
-    unit_cost, total, value_change = _draw_layers(s, item, qty)
+    on_hand, allocated = bal.after_take(qty, allow_negative=allow_negative, from_allocation=from_allocation)
+    if _writes_at_once(s, bal):
+        drawn, unit_cost, total, value_change = _plan_draw(s, item, qty)
+        if len(drawn) in _OUT_AT_ONCE:
+            values = _movement_values(kind=kind, item=item, qty=qty, who=who, lot=lot, expiry=expiry, src=src,
+                                      unit_cost=unit_cost, total_cost=total, reference=reference, reason=reason)
+            mv = _write_out_at_once(s, bal, on_hand, allocated, drawn, item, -qty, value_change, values)
+            return mv, bal
+        _set_balance(s, bal, on_hand, allocated)
+        if drawn:
+            s.execute(_SET_REMAINING, drawn)
+    else:
+        _set_balance(s, bal, on_hand, allocated)
+        unit_cost, total, value_change = _draw_layers(s, item, qty)
     _book(s, item, -qty, value_change)
     mv = _movement(s, kind=kind, item=item, qty=qty, who=who, lot=lot, expiry=expiry, src=src, unit_cost=unit_cost,
                    total_cost=total, reference=reference, reason=reason)

@@ -274,3 +274,26 @@ def test_verify_names_an_item_whose_kept_totals_disagree_with_its_balances_and_l
     problems = [str(p) for p in queries.verify(db.session)]
     assert problems == [f"item {item.id}: its on-hand total says 4, its balances hold 3",
                         f"item {item.id}: its stock value says 0, its cost layers are worth 6"]
+
+
+@pytest.mark.parametrize(("method", "costs_of_goods"), [
+    ("fifo", [1, 5, 15]),   # 1.00; then 2.00 + 3.00; then 4.00 + 5.00 + 6.00
+    ("lifo", [6, 9, 6]),    # 6.00; then 5.00 + 4.00; then 3.00 + 2.00 + 1.00
+])
+def test_picks_drawing_one_two_or_three_cost_layers_leave_everything_agreeing(warehouse, make_item, put_stock, who,
+                                                                              method, costs_of_goods):
+    """A pick writes its balance, the layers it draws, the item's totals and its movement (on PostgreSQL in one
+    statement when it draws up to two layers, one by one beyond): after each pick the answer, the balance, the
+    layers, the totals and the ledger agree."""
+    item = make_item(valuation_method=method)
+    for cost in ("1.00", "2.00", "3.00", "4.00", "5.00", "6.00"):
+        put_stock(item, "A-01", 1, cost=cost)
+    left = 6
+    for qty, cost_of_goods in zip((1, 2, 3), costs_of_goods, strict=True):
+        picked = stock.take_out(sku=item.sku, location_code="A-01", quantity=qty, who=who(), uow=U())
+        left -= qty
+        assert Decimal(picked.cost) == cost_of_goods
+        assert Decimal(picked.on_hand_from) == left == on_hand(item.id, "A-01")
+        assert queries.verify(db.session) == []
+    assert _totals(item) == (0, 0)
+    assert db.session.query(StockMovement).filter_by(item_id=item.id, kind="pick").count() == 3
