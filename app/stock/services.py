@@ -222,6 +222,11 @@ def _set_balance(s: Session, bal: StockBalance, on_hand: Decimal, allocated: Dec
         return
     now = utcnow()
     s.execute(_SET_BALANCE, {"balance_id": bal.id, "on_hand": on_hand, "allocated": allocated, "now": now})
+    _saved(bal, on_hand, allocated, now)
+
+
+def _saved(bal: StockBalance, on_hand: Decimal, allocated: Decimal, now) -> None:
+    """The balance object holds the figures a plain UPDATE wrote, as if loaded so: nothing left to flush."""
     for key, value in (("on_hand", on_hand), ("allocated", allocated), ("updated_at", now)):
         set_committed_value(bal, key, value)
 
@@ -427,8 +432,7 @@ def _write_out_at_once(s: Session, bal: StockBalance, on_hand: Decimal, allocate
         params[f"layer_id_{k}"], params[f"remaining_{k}"] = layer["layer_id"], layer["remaining"]
     s.flush()  # what the session holds (a new lot) goes first
     movement_id = s.execute(_OUT_AT_ONCE[len(drawn)], params).scalar_one()
-    for key, value in (("on_hand", on_hand), ("allocated", allocated), ("updated_at", now)):
-        set_committed_value(bal, key, value)
+    _saved(bal, on_hand, allocated, now)
     s.expire(item, ["on_hand_total", "stock_value"])
     return StockMovement(id=movement_id, **values)
 
@@ -466,19 +470,14 @@ def stock_out(s: Session, *, kind: str, item: Item, src: Location, qty: Decimal,
         where = f" (lot {lot})" if lot else ""
         raise InsufficientStock(f"There is no {item.sku}{where} in {src.code}.", field="location", available="0")
     on_hand, allocated = bal.after_take(qty, allow_negative=allow_negative, from_allocation=from_allocation)
-    if _writes_at_once(s, bal):
-        drawn, unit_cost, total, value_change = _plan_draw(s, item, qty)
-        if len(drawn) in _OUT_AT_ONCE:
-            values = _movement_values(kind=kind, item=item, qty=qty, who=who, lot=lot, expiry=expiry, src=src,
-                                      unit_cost=unit_cost, total_cost=total, reference=reference, reason=reason)
-            mv = _write_out_at_once(s, bal, on_hand, allocated, drawn, item, -qty, value_change, values)
-            return mv, bal
-        _set_balance(s, bal, on_hand, allocated)
-        if drawn:
-            s.execute(_SET_REMAINING, drawn)
-    else:
-        _set_balance(s, bal, on_hand, allocated)
-        unit_cost, total, value_change = _draw_layers(s, item, qty)
+    drawn, unit_cost, total, value_change = _plan_draw(s, item, qty)
+    if _writes_at_once(s, bal) and len(drawn) in _OUT_AT_ONCE:
+        values = _movement_values(kind=kind, item=item, qty=qty, who=who, lot=lot, expiry=expiry, src=src,
+                                  unit_cost=unit_cost, total_cost=total, reference=reference, reason=reason)
+        return _write_out_at_once(s, bal, on_hand, allocated, drawn, item, -qty, value_change, values), bal
+    _set_balance(s, bal, on_hand, allocated)
+    if drawn:
+        s.execute(_SET_REMAINING, drawn)
     _book(s, item, -qty, value_change)
     mv = _movement(s, kind=kind, item=item, qty=qty, who=who, lot=lot, expiry=expiry, src=src, unit_cost=unit_cost,
                    total_cost=total, reference=reference, reason=reason)
