@@ -105,7 +105,14 @@ class CategoryTotal:
 def totals_by_category(session: Session, at: date) -> list[CategoryTotal]:
     conv = settings(session).month_convention
     totals: dict[str, CategoryTotal] = defaultdict(lambda: CategoryTotal(""))
-    for asset in session.scalars(select(Asset).where(Asset.status != "disposed")):
+    # What the business owned at the end of `at`: bought by then (an undated asset counts as always owned) and not
+    # yet disposed of; an asset disposed of later still counts at a date before its disposal.
+    owned = select(Asset).where(
+        or_(Asset.purchase_date.is_(None), Asset.purchase_date <= at),
+        or_(Asset.disposed_on.is_(None), Asset.disposed_on > at),
+        or_(Asset.status != "disposed", Asset.disposed_on.is_not(None)),
+    )
+    for asset in session.scalars(owned):
         t = totals[asset.model.category]
         t.category = asset.model.category
         t.count += 1
@@ -127,11 +134,15 @@ def expiring(session: Session, *, today: date, within_days: int = 30) -> list[Ex
     """Licences, contracts and warranties that end within the window (or ended already and are still in use)."""
     from datetime import timedelta
 
-    from .models import Contract, Licence
+    from sqlalchemy import exists
+
+    from .models import Contract, Licence, LicenceSeat
 
     until = today + timedelta(days=within_days)
+    seat_in_use = exists().where(LicenceSeat.licence_id == Licence.id, LicenceSeat.released_at.is_(None))
     out = [Expiring("licence", f"{lic.name} ({lic.seats} seats)", lic.expires_on)
-           for lic in session.scalars(select(Licence).where(Licence.expires_on.is_not(None), Licence.expires_on <= until))]
+           for lic in session.scalars(select(Licence).where(
+               Licence.expires_on <= until, (Licence.expires_on >= today) | seat_in_use))]
     out += [Expiring("contract", f"{c.kind.replace('_', ' ')} {c.supplier} {c.reference or ''}".strip(), c.ends_on)
             for c in session.scalars(select(Contract).where(Contract.ends_on >= today, Contract.ends_on <= until))]
     out += [Expiring("warranty", f"{a.tag} {a.model.label}", a.warranty_end, a.tag)

@@ -375,6 +375,9 @@ def dispose_asset(*, tag: str, on: date, how: str, proceeds: Decimal, actor_id: 
         raise Invalid("Say whether it was sold or scrapped.", field="how")
     if how == "scrapped" and proceeds:
         raise Invalid("A scrapped asset brings no proceeds; choose 'sold'.", field="proceeds")
+    if on > utcnow().date():
+        raise Invalid(f"The disposal date {on.isoformat()} is in the future; record a disposal once it has happened.",
+                      field="on")
     with uow:
         s = uow.session
         asset = lock_asset(s, tag)
@@ -713,12 +716,24 @@ def reserve(
                     raise DoubleBooked(
                         f"{asset.tag} is already reserved for {r.holder_label} from {r.starts_at:%Y-%m-%d %H:%M} "
                         f"to {r.ends_at:%Y-%m-%d %H:%M} UTC.", tag=asset.tag)
+        # A unit out on loan is busy until the end of its due day (an overdue one until it comes back, so at
+        # least until now): bookings must leave room for it like for another reservation.
+        out = [(loan, _Window(loan.out_at, max(rules.end_of_day(loan.due_on), now)))
+               for loan in s.scalars(select(Loan).join(Asset, Loan.asset_id == Asset.id).where(
+                   Asset.model_id == model.id, Loan.returned_at.is_(None)))]
+        out = [(loan, w) for loan, w in out if w.starts_at < ends_at and w.ends_at > starts_at]
+        if asset is not None:
+            for loan, _w in out:
+                if loan.asset_id == asset.id and not _same_holder(loan, holder_id, customer):
+                    raise DoubleBooked(
+                        f"{asset.tag} is checked out to {loan.holder} until {loan.due_on:%Y-%m-%d}; choose a window "
+                        "after it is due back, or another unit.", tag=asset.tag)
         units = len(s.scalars(select(Asset.id).where(
             Asset.model_id == model.id, Asset.pool.is_not(None),
             Asset.status.not_in(("retired", "disposed", "lost")))).all())
-        if rules_peak([*overlapping, _Window(starts_at, ends_at)]) > units:
+        if rules_peak([*overlapping, *(w for _, w in out), _Window(starts_at, ends_at)]) > units:
             raise DoubleBooked(
-                f"All {units} unit(s) of {model.label} are already reserved for some of that time; "
+                f"All {units} unit(s) of {model.label} are already reserved or out on loan for some of that time; "
                 "choose another window.", field="starts_at")
         res = Reservation(model_id=model.id, asset_id=asset.id if asset else None, any_unit=asset is None,
                           holder_id=holder_id if customer is None else None, customer=customer,
@@ -738,6 +753,13 @@ def reserve(
 class _Window:
     starts_at: datetime
     ends_at: datetime
+
+
+def _same_holder(loan: Loan, holder_id: int | None, customer: str | None) -> bool:
+    """The person (or customer) who has the asset now books it on: an extension, not a clash."""
+    if customer or loan.customer:
+        return (loan.customer or "").strip().lower() == (customer or "").strip().lower()
+    return loan.borrower_id == holder_id
 
 
 def fulfil_reservation(*, reservation_id: int, tag: str, actor_id: int, scan_id: str, source: str = "typed",

@@ -246,8 +246,9 @@ def conflicts(s: Session) -> dict:
 
 
 def alerts(s: Session, *, today: date, user_id: int, anomaly_days: int = 90, audit_days: int = 180,
-           failure_days: int = 30) -> dict:
+           failure_days: int = 30, expiry_days: int = 30) -> dict:
     """What needs a look: unread notifications, unusual count adjustments, compliance risks, failures expected soon."""
+    from ..assets.queries import expiring
     from ..notifications.services import unread_count
 
     found, _rows = iq.adjustment_anomalies(s, today=today, days=anomaly_days)
@@ -259,6 +260,8 @@ def alerts(s: Session, *, today: date, user_id: int, anomaly_days: int = 90, aud
         (Asset.last_seen_at.is_(None)) | (Asset.last_seen_at < cutoff)))
     soon = [r for r in iq.reliability(s, today=today)
             if r.reliability.next_failure and r.reliability.next_failure <= today + timedelta(days=failure_days)]
+    ending = expiring(s, today=today, within_days=expiry_days)
     return {"unread": unread_count(s, user_id), "anomalies": len(found.flagged), "past_warranty": past_warranty,
+            "ending": len(ending), "expiry_days": expiry_days,
             "unaudited": unaudited, "failures": len(soon), "anomaly_days": anomaly_days, "audit_days": audit_days,
             "failure_days": failure_days, "anomaly_how": found.derivation}

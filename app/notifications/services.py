@@ -1,18 +1,17 @@
-"""Build the digest (low stock, overdue loans, maintenance due, warranties ending), store it as an in-app
+"""Build the digest (low stock, overdue loans, maintenance due, warranties, licences and contracts ending), store it as an in-app
 notification for each manager, and email it when SMTP is configured. Reading a notification is a small write too."""
 
 from __future__ import annotations
 
 import smtplib
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from email.message import EmailMessage
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from ..assets.models import Asset
-from ..assets.queries import overdue
+from ..assets.queries import expiring, overdue
 from ..auth.models import User
 from ..auth.roles import MANAGERS
 from ..errors import NotFound
@@ -34,10 +33,7 @@ def build_digest(s: Session, *, today: date, warranty_days: int = 30) -> rules.D
                     .order_by(Item.sku)).all()
     loans = overdue(s, today)
     due = due_list(s, today=today)
-    ending = list(s.scalars(select(Asset).where(Asset.status.not_in(("disposed", "retired")),
-                                                Asset.warranty_end >= today,
-                                                Asset.warranty_end <= today + timedelta(days=warranty_days))
-                            .order_by(Asset.warranty_end, Asset.tag)))
+    ending = expiring(s, today=today, within_days=warranty_days)
     return rules.Digest([
         rules.section("Low stock", [f"{sku} {name}: {qty} on hand (reorder at {rop})" for sku, name, rop, qty in low]),
         rules.section("Overdue loans", [f"{loan.asset.tag} with {loan.holder}, due {loan.due_on.isoformat()}"
@@ -45,7 +41,11 @@ def build_digest(s: Session, *, today: date, warranty_days: int = 30) -> rules.D
         rules.section("Maintenance due", [f"{d.asset.tag} {d.schedule.title}: {d.due.state} ({d.due.reason})"
                                           for d in due]),
         rules.section(f"Warranties ending within {warranty_days} days",
-                      [f"{a.tag} {a.model.label}: {a.warranty_end.isoformat()}" for a in ending]),
+                      [f"{e.label}: {e.ends_on.isoformat()}" for e in ending if e.kind == "warranty"]),
+        rules.section(f"Licences and contracts ending within {warranty_days} days",
+                      [f"{e.kind.capitalize()} {e.label}: {e.ends_on.isoformat()}"
+                       + (" (ended; seats still in use)" if e.ends_on < today else "")
+                       for e in ending if e.kind != "warranty"]),
     ])
 
 

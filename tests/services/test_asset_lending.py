@@ -276,6 +276,23 @@ def test_any_unit_reservations_cannot_exceed_the_number_of_units(make_user):
         book(c, model_id=m.id)
 
 
+def test_a_unit_out_on_loan_cannot_be_booked_by_someone_else_before_it_is_due_back(make_user):
+    a, b = make_user("technician"), make_user("technician")
+    m = a_model()
+    an_asset("LN-0001", model=m)
+    an_asset("LN-0002", model=m)
+    out(["LN-0001"], a, due=today() + timedelta(days=10))
+    with pytest.raises(services.DoubleBooked, match="checked out to .* until"):
+        book(b, "LN-0001", start_h=24)
+    book(a, "LN-0001", start_h=24)  # the borrower booking on: an extension, not a clash
+    book(b, "LN-0001", start_h=24 * 12)  # after it is due back
+    # Any unit: LN-0001 is out, so one booking takes the only free unit and the next has none.
+    book(b, model_id=m.id, start_h=48)
+    with pytest.raises(services.DoubleBooked, match="reserved or out on loan"):
+        book(b, model_id=m.id, start_h=49)
+    assert count(Reservation) == 3
+
+
 def test_a_check_out_that_runs_into_someone_elses_reservation_is_refused(make_user):
     a, b = make_user("technician"), make_user("technician")
     an_asset("LN-0001")

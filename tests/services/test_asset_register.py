@@ -116,6 +116,33 @@ def test_totals_per_category_add_up_book_values():
     assert totals[0].cost == Decimal("1800.00") and totals[0].book_value == Decimal("950.00")
 
 
+def test_totals_at_a_past_date_count_only_what_was_owned_that_day():
+    m = a_model("Fluke", "87V", "Test equipment")
+    an_asset("T-1", model=m)  # bought 15 Apr 2024: 1,200, salvage 200, 60 months
+    an_asset("T-2", model=m, cost="600.00", salvage="0", life=12, purchase_date=date(2025, 6, 1))  # not yet bought
+    an_asset("T-3", model=m, cost="300.00", salvage="0", life=12, purchase_date=date(2024, 7, 1))
+    services.dispose_asset(tag="T-3", on=date(2025, 1, 1), how="scrapped", proceeds=Decimal("0"), actor_id=None,
+                           uow=UnitOfWork())
+    [year_end] = queries.totals_by_category(db.session, date(2024, 12, 31))
+    # T-1: 8.5 of 60 months gone by 31 Dec 2024 (mid-month start) → 1,200 − 1,000 × 8.5/60 = 1,058.33;
+    # T-3: 6 of 12 months → 150. T-2 was bought later and does not count.
+    assert (year_end.count, year_end.cost) == (2, Decimal("1500.00"))
+    assert year_end.book_value == queries.book_value(db.session, queries.by_tag(db.session, "T-1"),
+                                                     date(2024, 12, 31)) + Decimal("150.00")
+    [now] = queries.totals_by_category(db.session, date(2025, 6, 30))
+    assert (now.count, now.cost) == (2, Decimal("1800.00"))  # T-3 is gone, T-2 has arrived
+
+
+def test_a_disposal_dated_in_the_future_is_refused_and_nothing_is_written():
+    an_asset("LN-0001")
+    tomorrow = datetime.now(UTC).date() + timedelta(days=1)
+    with pytest.raises(Invalid, match="in the future"):
+        services.dispose_asset(tag="LN-0001", on=tomorrow, how="sold", proceeds=Decimal("10"), actor_id=None,
+                               uow=UnitOfWork())
+    asset = queries.by_tag(db.session, "LN-0001")
+    assert asset.status == "in_stock" and asset.disposed_on is None and asset.event_count == 1
+
+
 def test_an_unknown_tag_says_so():
     with pytest.raises(NotFound, match="No asset has the tag NOPE-1"):
         services.change_status(tag="nope-1", kind="retired", actor_id=None, uow=UnitOfWork())

@@ -242,3 +242,29 @@ def test_alerts_tile_counts_unread_notifications_and_unusual_adjustments(manager
     assert figure("unread notifications") == "1"
     assert figure("unusual adjustments") == "1"
     assert figure("out past warranty") == "0"
+    assert figure("ending within 30 days") == "0"
+
+
+def test_alerts_tile_warns_of_licences_and_contracts_ending_before_they_do(manager, make_user):
+    from datetime import timedelta
+
+    from app.assets import services as assets
+
+    today = date.today()
+    an_asset("IT-1", pool=None)
+    assets.create_licence(name="CAD", seats=2, expires_on=today + timedelta(days=10), uow=UnitOfWork())
+    assets.create_licence(name="Later", seats=2, expires_on=today + timedelta(days=90), uow=UnitOfWork())
+    assets.create_licence(name="Old, unused", seats=2, expires_on=today - timedelta(days=5), uow=UnitOfWork())
+    ended = assets.create_licence(name="Old, in use", seats=2, expires_on=today - timedelta(days=5), uow=UnitOfWork())
+    assets.assign_seat(licence_id=ended.id, tag="IT-1", actor_id=None, uow=UnitOfWork())
+    assets.create_contract(kind="service", supplier="Acme", reference="SC-9", starts_on=today - timedelta(days=300),
+                           ends_on=today + timedelta(days=20), tags=["IT-1"], uow=UnitOfWork())
+    html = manager.hx_get("/dashboard/tile/alerts").get_data(as_text=True)
+    ending = re.search(r'class="num">([^<]+)</span>(?:(?!kpi-label).)*<span class="kpi-label">ending within 30 days',
+                       html, re.S).group(1)
+    assert ending == "3"  # CAD, the contract, and the ended licence whose seat is still given out
+    from app.notifications import services as notify
+
+    text = notify.build_digest(db.session, today=today).text()
+    assert "Licence CAD" in text and "Contract service Acme SC-9" in text and "Old, in use" in text
+    assert "Later" not in text and "Old, unused" not in text
