@@ -68,12 +68,21 @@ class Config:
     LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
     LOGIN_MAX_FAILURES_PER_CLIENT = 20
     SEED_DEMO_ALLOWED = True
-    # Number of reverse proxies in front of the app whose X-Forwarded-* headers we trust.
-    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
+    TRUSTED_PROXIES = 0
 
     def __init__(self) -> None:
         self.SECRET_KEY = os.environ.get("SECRET_KEY") or _local_secret_key()
         self.SQLALCHEMY_DATABASE_URI = _database_url("storekeeper.sqlite3")
+        self._read_common()
+
+    def _read_common(self) -> None:
+        """Settings every profile reads from the environment when the app is made (create_app), never at import:
+        a test or a second app in the same process sees the environment as it is then."""
+        # Number of reverse proxies in front of the app whose X-Forwarded-* headers we trust.
+        raw = os.environ.get("TRUSTED_PROXIES", "0").strip() or "0"
+        if not raw.isdigit():
+            raise ConfigError(f"TRUSTED_PROXIES must be a whole number of proxies (0, 1, 2 …), not {raw!r}.")
+        self.TRUSTED_PROXIES = int(raw)
 
 
 class DevelopmentConfig(Config):
@@ -89,6 +98,7 @@ class TestingConfig(Config):
     def __init__(self) -> None:
         self.SECRET_KEY = "testing-only-secret-key"  # noqa: S105 - never used outside the test profile
         self.SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL") or _database_url("test.sqlite3")
+        self._read_common()
 
 
 class ProductionConfig(Config):
@@ -99,13 +109,18 @@ class ProductionConfig(Config):
 
     def __init__(self) -> None:
         secret = os.environ.get("SECRET_KEY")
-        if not secret or len(secret) < 32:
-            raise ConfigError("SECRET_KEY must be set (at least 32 characters) in production.")
+        if not secret:
+            raise ConfigError("SECRET_KEY must be set (at least 32 characters) in production; make one with "
+                              "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`.")
+        if len(secret) < 32:
+            raise ConfigError(f"SECRET_KEY is too short ({len(secret)} characters); production needs at least "
+                              "32 characters.")
         self.SECRET_KEY = secret
         url = os.environ.get("DATABASE_URL")
         if not url:
             raise ConfigError("DATABASE_URL must be set in production.")
         self.SQLALCHEMY_DATABASE_URI = _database_url("storekeeper.sqlite3")
+        self._read_common()
 
 
 PROFILES = {"development": DevelopmentConfig, "testing": TestingConfig, "production": ProductionConfig}

@@ -4,7 +4,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
-from ..errors import DomainError
+from ..errors import DomainError, Invalid, NotFound
 from ..extensions import db
 from ..uow import UnitOfWork
 from ..web import menu
@@ -22,6 +22,8 @@ admin_bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 def add_menu(app) -> None:
     menu.add(app, menu.MenuEntry("more", "Users", "admin.users", ADMINS, "Add, deactivate and change users", 90))
+    menu.add(app, menu.MenuEntry("more", "Change my password", "auth.password", ANYONE,
+                                 "Signs out your other phones and browsers", 96))
 
 
 def _throttle() -> Throttle:
@@ -44,6 +46,7 @@ def login():
             password=request.form.get("password", ""),
             client=request.remote_addr or "unknown",
             throttle=_throttle(),
+            hash_method=current_app.config["PASSWORD_HASH_METHOD"],
             uow=UnitOfWork(),
         )
     except DomainError as err:
@@ -67,11 +70,48 @@ def logout():
     return redirect(url_for("auth.login"), 303)
 
 
+@bp.route("/account/password", methods=["GET", "POST"])
+@roles(ANYONE)
+def password():
+    if request.method == "GET":
+        return render_template("auth/password.html")
+    f = request.form
+    try:
+        user = services.change_own_password(
+            user_id=current_user.id,
+            current=f.get("current_password", ""),
+            new=f.get("new_password", ""),
+            repeat=f.get("new_password2", ""),
+            client=request.remote_addr or "unknown",
+            throttle=_throttle(),
+            hash_method=current_app.config["PASSWORD_HASH_METHOD"],
+            uow=UnitOfWork(),
+        )
+    except DomainError as err:
+        headers = {"Retry-After": str(err.details.get("retry_after", 60))} if err.code == "throttled" else {}
+        resp = render_panel("auth/password.html", "auth/_password.html", status=err.status, error=err)
+        resp.headers.update(headers)
+        return resp
+    # The session version moved on, which ends every session of this person — this one too. Start a fresh
+    # session for this phone only, as at sign-in.
+    session.clear()
+    login_user(user)
+    session.permanent = True
+    flash("Your password is changed. Your other sessions are signed out.")
+    return redirect(url_for("profile.index") if "profile.index" in current_app.view_functions
+                    else url_for("web.more"), 303)
+
+
+def _users_page(status: int = 200, **context):
+    people = db.session.scalars(select(User).order_by(User.active.desc(), User.name)).all()
+    return render_panel("admin/users.html", "admin/_users.html", status=status,
+                        people=people, roles=ROLES, role_labels=ROLE_LABELS, **context)
+
+
 @admin_bp.get("/users")
 @roles(ADMINS)
 def users():
-    people = db.session.scalars(select(User).order_by(User.active.desc(), User.name)).all()
-    return render_template("admin/users.html", people=people, roles=ROLES, role_labels=ROLE_LABELS)
+    return _users_page()
 
 
 @admin_bp.post("/users")
@@ -88,11 +128,7 @@ def create_user():
             uow=UnitOfWork(),
         )
     except DomainError as err:
-        people = db.session.scalars(select(User).order_by(User.active.desc(), User.name)).all()
-        return render_panel(
-            "admin/users.html", "admin/_users.html", status=err.status,
-            people=people, roles=ROLES, role_labels=ROLE_LABELS, error=err, form=f,
-        )
+        return _users_page(err.status, error=err, form=f)
     flash(f"Added {user.name} ({user.role_label}).")
     return redirect(url_for("admin.users"), 303)
 
@@ -119,11 +155,41 @@ def change_role(user_id: int):
 @admin_bp.post("/users/<int:user_id>/password")
 @roles(ADMINS)
 def set_password(user_id: int):
-    user = services.set_password(
-        user_id=user_id,
-        password=request.form.get("password", ""),
-        hash_method=current_app.config["PASSWORD_HASH_METHOD"],
-        uow=UnitOfWork(),
-    )
-    flash(f"New password set for {user.name}; their other sessions were signed out.")
+    f = request.form
+    try:
+        if "password2" in f and f.get("password2", "") != f.get("password", ""):
+            raise Invalid("The two passwords differ; type the same new password twice.", field="password2")
+        user = services.set_password(
+            user_id=user_id,
+            password=f.get("password", ""),
+            hash_method=current_app.config["PASSWORD_HASH_METHOD"],
+            uow=UnitOfWork(),
+        )
+    except NotFound:
+        raise
+    except DomainError as err:
+        return _users_page(err.status, card_error=err, card_id=user_id)
+    if user.id == current_user.id:
+        # An admin who sets their own password here keeps this session, renewed, as on "Change my password".
+        session.clear()
+        login_user(user)
+        session.permanent = True
+        flash("Your new password is set; your other sessions were signed out.")
+        return redirect(url_for("admin.users"), 303)
+    flash(f"New password set for {user.name}; all their sessions were signed out.")
+    return redirect(url_for("admin.users"), 303)
+
+
+@admin_bp.post("/users/<int:user_id>/details")
+@roles(ADMINS)
+def edit_user(user_id: int):
+    f = request.form
+    try:
+        user = services.update_details(user_id=user_id, name=f.get("name", ""), email=f.get("email", ""),
+                                       uow=UnitOfWork())
+    except NotFound:
+        raise
+    except DomainError as err:
+        return _users_page(err.status, card_error=err, card_id=user_id, card_form=f)
+    flash(f"Saved {user.name} ({user.email}).")
     return redirect(url_for("admin.users"), 303)

@@ -13,6 +13,15 @@ EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{2,}$")
 MIN_PASSWORD = 10
 
 
+BADGE_PREFIX = "USR-"
+
+
+def badge_code(user_id: int) -> str:
+    """The code on a person's badge, which the scan hub and check-out resolve to them (scan registry kind
+    "person"). It names the person, like their name does; it proves nothing, so it signs nobody in."""
+    return f"{BADGE_PREFIX}{user_id:05d}"
+
+
 def normalise_email(raw: str) -> str:
     email = (raw or "").strip().lower()
     if not EMAIL.match(email):

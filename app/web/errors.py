@@ -5,7 +5,7 @@ Domain errors raised by services and not handled by the route become a specific 
 
 from __future__ import annotations
 
-from flask import Response, current_app, g, jsonify, request
+from flask import Response, current_app, g, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -47,12 +47,18 @@ def error_response(status: int, message: str | None = None, *, code: str | None 
         resp.status_code = status
         resp.mimetype = "application/problem+json"
         return resp
-    resp = render_panel("web/error.html", "web/_error.html", status=status, title=title, message=message)
     if request.headers.get("HX-Request"):
-        # htmx 2 does not swap error responses by default; tell it where the message goes.
+        # Any htmx request — boosted links and forms too (<body hx-boost>) — gets the message alone, shown in the
+        # page's message area: the page the person is on stays as it was, and its address is not replaced by the
+        # failed request's (a boosted request would otherwise push it). A full page here would land inside #flash.
+        resp = make_response(render_template("web/_error.html", status=status, title=title, message=message), status)
+        resp.vary.add("HX-Request")
         resp.headers["HX-Retarget"] = "#flash"
         resp.headers["HX-Reswap"] = "innerHTML"
-    return resp
+        resp.headers["HX-Push-Url"] = "false"
+        resp.headers["HX-Replace-Url"] = "false"
+        return resp
+    return render_panel("web/error.html", "web/_error.html", status=status, title=title, message=message)
 
 
 def register(app):

@@ -42,3 +42,32 @@ def test_local_runs_generate_a_secret_key_once_and_keep_it(monkeypatch, tmp_path
 def test_an_unknown_profile_is_named_in_the_error():
     with pytest.raises(ConfigError, match="Unknown STOREKEEPER_ENV 'staging'"):
         load("staging")
+
+
+def test_trusted_proxies_is_read_when_the_app_is_made_not_when_config_is_imported(monkeypatch):
+    monkeypatch.setenv("TRUSTED_PROXIES", "2")
+    assert load("testing").TRUSTED_PROXIES == 2
+    monkeypatch.setenv("TRUSTED_PROXIES", "0")
+    assert load("testing").TRUSTED_PROXIES == 0
+    monkeypatch.setenv("TRUSTED_PROXIES", "one")
+    with pytest.raises(ConfigError, match="TRUSTED_PROXIES must be a whole number"):
+        load("testing")
+
+
+def test_starting_in_production_without_a_secret_key_stops_with_one_clear_line():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "TEST_DATABASE_URL")}
+    env.update(STOREKEEPER_ENV="production", DATABASE_URL="postgresql://db/storekeeper")
+    for secret in (None, "too-short"):
+        if secret:
+            env["SECRET_KEY"] = secret
+        done = subprocess.run([sys.executable, "-c", "import wsgi"], cwd=root, env=env, capture_output=True,  # noqa: S603
+                              text=True, timeout=60)
+        assert done.returncode == 4
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("Storekeeper cannot start: SECRET_KEY"), done.stderr
