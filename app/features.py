@@ -52,6 +52,8 @@ def _register_assets(app: Flask) -> None:
     maintenance_routes.add_menu(app)
     register_kind(app, "asset", asset_routes.describe_asset)
     register_kind(app, "kit", asset_routes.describe_kit)
+    register_kind(app, "person", asset_routes.describe_person)
+    app.extensions.setdefault("storekeeper_item_facts", []).append(asset_routes.rental_stock_facts)
     register_unknown_offer(app, asset_routes.offer_registration)
     app.extensions.setdefault("storekeeper_location_panels", []).append(asset_routes.location_panel)
     add_step(app, "assets, loans, reservations and maintenance", asset_demo.seed)

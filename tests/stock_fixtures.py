@@ -81,3 +81,21 @@ def put_stock(who):
                              expiry=expiry, who=who(), uow=UnitOfWork())
 
     return put
+
+
+@pytest.fixture
+def expire_lot(warehouse):
+    """expire_lot(item, "L1"): the lot's expiry date passes while its stock is on the shelf (it was yesterday)."""
+    from datetime import date, timedelta
+
+    from sqlalchemy import select
+
+    from app.stock.models import StockLot
+
+    def expire(item, lot: str):
+        with UnitOfWork() as uow:
+            row = uow.session.scalar(select(StockLot).where(StockLot.item_id == item.id, StockLot.code == lot))
+            row.expiry = date.today() - timedelta(days=1)
+            uow.commit()
+
+    return expire

@@ -8,7 +8,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from app import create_app
@@ -122,3 +122,31 @@ def test_the_asset_last_activity_migration_fills_it_in_from_the_events(empty_dat
         db.engine.dispose()
     assert filled == kept
     assert kept[1][1] > kept[0][1]  # the check-out is newer than either registration
+
+
+def test_the_badge_migration_gives_every_existing_account_its_badge_code(empty_database):
+    """Accounts made before badges existed scan as themselves after the upgrade, as new ones do."""
+    from flask_migrate import downgrade
+
+    from app.auth.rules import badge_code
+    from app.auth.services import create_user
+    from app.scanning.models import ScanCode
+    from app.uow import UnitOfWork
+
+    app = create_app({"STOREKEEPER_ENV": "testing", "SQLALCHEMY_DATABASE_URI": empty_database,
+                      "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
+    with app.app_context():
+        upgrade()
+        people = [create_user(email=f"p{n}@example.test", name=f"P{n}", role="staff", password="a long password 1",
+                              uow=UnitOfWork()).id for n in range(3)]
+        kept = sorted(db.session.execute(select(ScanCode.code, ScanCode.target_id).where(ScanCode.kind == "person")))
+        db.session.remove()
+        downgrade(revision="7c3d9e1f2a55")  # forgets the badges
+        gone = db.session.scalar(select(func.count()).select_from(ScanCode).where(ScanCode.kind == "person"))
+        db.session.remove()
+        upgrade()
+        filled = sorted(db.session.execute(select(ScanCode.code, ScanCode.target_id).where(ScanCode.kind == "person")))
+        db.session.remove()
+        db.engine.dispose()
+    assert gone == 0
+    assert filled == kept == sorted((badge_code(p), p) for p in people)

@@ -39,8 +39,14 @@ def seed(ctx: dict) -> None:
         models[name] = (services.ensure_model(manufacturer=make, name=name, category=category, uow=UnitOfWork()),
                         Decimal(cost), life, Decimal(salvage), method)
 
+    # The rental generators are also stock of a serial-tracked rental item: its page shows how many can go out.
+    from ..stock import services as stock
+
+    stock.create_item(sku="RENT-EU22I", name="Generator hire, Honda EU22i (per day)", tracking="serial",
+                      standard_cost="0", uow=UnitOfWork())
+
     def add(tag, model_name, *, pool=None, location="DEP2-POOL", status="in_stock", department=None, assignee=None,
-            age_days=None):
+            age_days=None, stock_sku=None):
         model, cost, life, salvage, method = models[model_name]
         bought = today - timedelta(days=age_days if age_days is not None else rng.randint(30, 1600))
         fields = services.AssetFields(
@@ -48,7 +54,8 @@ def seed(ctx: dict) -> None:
             location_code=location, department=department, assignee_id=assignee, purchase_date=bought, cost=cost,
             supplier=rng.choice(["Rexel", "RS Components", "Farnell", "Dell Direct"]),
             po_ref=f"PO-{rng.randint(24000, 26999)}", warranty_end=bought + timedelta(days=730),
-            useful_life_months=life, salvage_value=salvage, depreciation_method=method, pool=pool)
+            useful_life_months=life, salvage_value=salvage, depreciation_method=method, pool=pool,
+            stock_sku=stock_sku, link_stock=stock_sku is not None)
         return services.register_asset(tag=tag, fields=fields, status=status, actor_id=manager.id, uow=UnitOfWork())
 
     loaner_models = ["87V Multimeter", "1664 FC Installation tester", "E8-XT Thermal camera", "DISTO X4 Laser meter",
@@ -59,7 +66,7 @@ def seed(ctx: dict) -> None:
     for i in range(1, 7):
         add(f"DM-{i:04d}", "HeatPump Controller HP-9 (demo)", pool="demo", location="WH1-A1-1")
     for i in range(1, 3):
-        add(f"RN-{i:04d}", "EU22i Generator", pool="rental", location="DEP2-S-01")
+        add(f"RN-{i:04d}", "EU22i Generator", pool="rental", location="DEP2-S-01", stock_sku="RENT-EU22I")
     for i in range(1, 9):
         model = "Latitude 5440 Laptop" if i <= 5 else "TC52 Handheld computer"
         add(f"IT-{i:04d}", model, location="WH1", status="deployed", department=rng.choice(["Service", "Sales", "Ops"]),

@@ -125,6 +125,18 @@ class Asset(db.Model):
         )
 
 
+class RentalUnit(db.Model):
+    """A serialized rental unit that is also stock of a (serial-tracked) item: the item's rental availability is the
+    count of its units in stock. Its own table, so the link comes and goes without rewriting the asset table."""
+
+    __tablename__ = "rental_unit"
+
+    asset_id: Mapped[int] = mapped_column(ForeignKey("asset.id"), primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id"), index=True)
+
+    item = relationship("Item")
+
+
 class AssetEvent(db.Model):
     """One fact in an asset's life. Append-only: never updated, never deleted."""
 

@@ -62,6 +62,42 @@ def loans_out(session: Session, *, borrower_id: int | None = None) -> list[Loan]
     return list(session.scalars(stmt.order_by(Loan.due_on)))
 
 
+@dataclass(frozen=True)
+class RentalStock:
+    """An item's serialized rental units: how many there are and how many can go out now."""
+
+    units: int
+    available: int  # in stock: not out, set aside, reserved or in maintenance
+    out: int
+
+
+def rental_stock(session: Session, item_id: int) -> RentalStock | None:
+    from sqlalchemy import func
+
+    from .models import RentalUnit
+
+    counts = dict(session.execute(
+        select(Asset.status, func.count()).join(RentalUnit, RentalUnit.asset_id == Asset.id)
+        .where(RentalUnit.item_id == item_id, Asset.status.not_in(("retired", "disposed", "lost")))
+        .group_by(Asset.status)).all())
+    if not counts:
+        return None
+    return RentalStock(sum(counts.values()), counts.get("in_stock", 0), counts.get("checked_out", 0))
+
+
+def stock_item_of(session: Session, asset_id: int):
+    from .models import RentalUnit
+
+    link = session.get(RentalUnit, asset_id)
+    return link.item if link is not None else None
+
+
+def loans_of(session: Session, user_id: int) -> list[Loan]:
+    """What a person has out now, soonest due first."""
+    return list(session.scalars(select(Loan).where(Loan.returned_at.is_(None), Loan.borrower_id == user_id)
+                                .order_by(Loan.due_on, Loan.id)))
+
+
 def overdue(session: Session, today: date) -> list[Loan]:
     return list(session.scalars(select(Loan).where(Loan.returned_at.is_(None), Loan.due_on < today)
                                 .order_by(Loan.due_on)))

@@ -10,10 +10,12 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
+from ..auth.models import User
 from ..auth.roles import ADMINS, ANYONE, FIELD, MANAGERS
+from ..auth.rules import BADGE_PREFIX
 from ..errors import AlreadyRecorded, DomainError, Incomplete, Invalid
 from ..extensions import db
-from ..scanning.registry import Action, Resolution
+from ..scanning.registry import Action, Resolution, lookup
 from ..types import utcnow
 from ..uow import UnitOfWork
 from ..web import menu
@@ -179,7 +181,7 @@ def show(tag: str):
         due=mq.due_list(s, today=today, asset_id=asset.id, include_ok=True), records=mq.records_of(s, asset.id),
         today=today, manager=current_user.role in MANAGERS, field=current_user.role in FIELD,
         contracts=queries.contracts(s, asset_id=asset.id), seats=queries.open_seats(s, asset_id=asset.id),
-        config=queries.config_of(s, asset.id),
+        config=queries.config_of(s, asset.id), stock_item=queries.stock_item_of(s, asset.id),
     )
 
 
@@ -192,6 +194,8 @@ def edit(tag: str):
                                                "cost", "supplier", "po_ref", "warranty_end", "useful_life_months",
                                                "salvage_value", "depreciation_method", "pool", "notes")}
         form["location_code"] = asset.location.code if asset.location else ""
+        linked = queries.stock_item_of(db.session, asset.id)
+        form["stock_sku"] = linked.sku if linked is not None else ""
         return render_panel("assets/edit.html", "assets/_edit.html", form=form, asset=asset, **_form_ctx())
     try:
         fields = services.AssetFields.parse(request.form)
@@ -296,6 +300,22 @@ def _expand_kits(s: Session, tags: list[str]) -> tuple[list[str], int | None]:
     return out, kit_id
 
 
+def _split_badges(s: Session, codes: list[str]) -> tuple[list[str], User | None]:
+    """Scanned codes into asset and kit tags, and the person whose badge was among them (the last one wins): at
+    check-out a technician scans the borrower's badge as readily as the assets."""
+    tags, person = [], None
+    for code in codes:
+        row = lookup(s, code.strip().upper()) if code.strip().upper().startswith(BADGE_PREFIX) else None
+        if row is None or row.kind != "person":
+            tags.append(code)
+            continue
+        person = s.get(User, row.target_id)
+        if person is None or not person.active:
+            raise Invalid(f"The badge {row.code} belongs to a deactivated account; choose someone else.",
+                          field="tags")
+    return tags, person
+
+
 def _checkout_ctx():
     return {"people": queries.people(db.session), "conditions": services.CONDITIONS,
             "default_due": (_today() + timedelta(days=7)).isoformat(), "today": _today().isoformat()}
@@ -311,11 +331,20 @@ def checkout():
     batch = [t.upper() for t in f.getlist("batch") if t.strip()]
     if f.get("collect"):
         return _collect(batch)
+    try:
+        scanned, person = _split_badges(db.session, _tags(f.get("tags")))
+    except DomainError as err:
+        return failed(render_panel("assets/checkout.html", "assets/_checkout.html", status=err.status,
+                                   form=_kept(f), batch=batch, error=err, **_checkout_ctx()), err)
+    if person is not None and not scanned and not batch:
+        return _badge_only(person, batch)
 
     def run(scan):
-        tags, kit_id = _expand_kits(db.session, [*batch, *_tags(f.get("tags"))])
+        tags, kit_id = _expand_kits(db.session, [*batch, *scanned])
         customer = (f.get("customer") or "").strip() or None
         borrower = services.parse_int(f.get("borrower_id"), "borrower_id", minimum=1)
+        if person is not None:
+            borrower, customer = person.id, None
         if borrower is None and customer is None and current_user.role not in MANAGERS:
             borrower = current_user.id  # a technician takes it for themselves unless told otherwise
         return services.check_out(
@@ -330,10 +359,26 @@ def checkout():
         url_for("assets.checkout"), batch=[], **_checkout_ctx())
 
 
+def _kept(f) -> dict:
+    return {k: f.get(k) for k in ("borrower_id", "customer", "due_on", "condition_out")}
+
+
+def _badge_only(person: User, batch: list[str]):
+    """Only a badge was scanned: the form now checks out to that person; nothing is written yet."""
+    keep = {**_kept(request.form), "borrower_id": str(person.id), "customer": ""}
+    if replayed():
+        err = Incomplete(f"{person.name}'s badge was scanned offline without any asset, so nothing was checked out.",
+                         field="tags")
+        return failed(render_panel("assets/checkout.html", "assets/_checkout.html", status=err.status, form=keep,
+                                   batch=batch, error=err, **_checkout_ctx()), err)
+    return render_panel("assets/checkout.html", "assets/_checkout.html", form=keep, batch=batch,
+                        done_message=f"Checking out to {person.name}: scan the assets.", **_checkout_ctx())
+
+
 def _collect(batch: list[str]):
     """Batch mode: add the scanned tag to the list on the page (nothing is written until 'Check out all')."""
     f = request.form
-    keep = {k: f.get(k) for k in ("borrower_id", "customer", "due_on", "condition_out")}
+    keep = _kept(f)
     if replayed():
         # Offline the phone collects the batch itself and keeps only "Check out all"; an older phone may still
         # have kept this step, which checks nothing out. Say so rather than answer a 200 the phone would drop.
@@ -342,9 +387,15 @@ def _collect(batch: list[str]):
                          "Check whether it went out with the batch, and check it out again if not.", field="tags")
         return failed(render_panel("assets/checkout.html", "assets/_checkout.html", status=err.status, form=keep,
                                    batch=batch, error=err, **_checkout_ctx()), err)
-    error = None
+    error, person = None, None
     try:
-        tags, _ = _expand_kits(db.session, _tags(f.get("tags")))
+        scanned, person = _split_badges(db.session, _tags(f.get("tags")))
+        if person is not None:
+            keep.update(borrower_id=str(person.id), customer="")
+            if not scanned:
+                return _batch_panel(keep, batch, None, f"To {person.name}: {len(batch)} in the batch; scan the next "
+                                    "or check out all.")
+        tags, _ = _expand_kits(db.session, scanned)
         if not tags:
             raise Invalid("Scan a tag to add it to the batch.", field="tags")
         for tag in tags:
@@ -360,9 +411,13 @@ def _collect(batch: list[str]):
                 batch.append(asset.tag)
     except DomainError as err:
         error = err
+    to = f"To {person.name}: " if person is not None else ""
+    return _batch_panel(keep, batch, error, f"{to}{len(batch)} in the batch; scan the next or check out all.")
+
+
+def _batch_panel(keep: dict, batch: list[str], error: DomainError | None, message: str):
     resp = render_panel("assets/checkout.html", "assets/_checkout.html", status=error.status if error else 200,
-                        form=keep, batch=batch, error=error,
-                        done_message=None if error else f"{len(batch)} in the batch; scan the next or check out all.",
+                        form=keep, batch=batch, error=error, done_message=None if error else message,
                         **_checkout_ctx())
     return hx_trigger(resp, {"scan-failed": {"message": error.message}}) if error else resp
 
@@ -519,7 +574,9 @@ def audit():
         return failed(render_panel("assets/audit.html", "assets/_audit.html", status=err.status, error=err,
                                    form=form, result=None), err)
     text = (f"Audit of {result.location}: {len(result.found)} found, {len(result.missing)} missing, "
-            f"{len(result.unexpected)} unexpected.")
+            f"{len(result.unexpected)} unexpected"
+            + (f", {len(result.on_loan)} out on loan yet here" if result.on_loan else "")
+            + (f", {len(result.recovered)} lost and now found" if result.recovered else "") + ".")
     resp = render_panel("assets/audit.html", "assets/_audit.html", form={}, result=result, done_message=text)
     return succeeded(resp, "asset-audited", message=text)
 
@@ -567,13 +624,15 @@ def verdict():
     policy = services.settings(db.session).policy()
     result, error = None, None
     try:
-        cost = services.parse_money(request.args.get("cost"), "cost")
+        # The asset form sends "cost"; the new stock item form its "standard_cost": the same rule for both.
+        cost = services.parse_money(request.args.get("cost", request.args.get("standard_cost")), "cost")
         life = services.parse_int(request.args.get("useful_life_months"), "useful_life_months")
         if cost is not None and life is not None:
             result = rules.classify(policy, unit_cost=cost, useful_life_months=life)
     except DomainError as err:
         error = err
-    return render_panel("assets/_verdict.html", "assets/_verdict.html", verdict=result, error=error)
+    return render_panel("assets/_verdict.html", "assets/_verdict.html", verdict=result, error=error,
+                        for_item=request.args.get("for") == "item")
 
 
 @bp.route("/settings", methods=["GET", "POST"])
@@ -642,7 +701,7 @@ def assign_seat(licence_id: int):
 @bp.post("/seats/<int:seat_id>/release")
 @roles(MANAGERS)
 def release_seat(seat_id: int):
-    services.release_seat(seat_id=seat_id, uow=UnitOfWork())
+    services.release_seat(seat_id=seat_id, actor_id=current_user.id, uow=UnitOfWork())
     flash("Seat released.")
     return hx_trigger(redirect(url_for("assets.licences"), 303), "licence-seat-released")
 
@@ -747,6 +806,31 @@ def offer_registration(parsed, user) -> Action | None:
     if getattr(user, "role", None) in MANAGERS and parsed.kind == "code" and services.TAG.match(parsed.key):
         return Action("Register as an asset", url_for("assets.new", tag=parsed.key))
     return None
+
+
+def rental_stock_facts(session: Session, item) -> list[tuple[str, str]]:
+    """What the stock pages say of an item whose units are rental assets (registered with the stock item)."""
+    units = queries.rental_stock(session, item.id)
+    if units is None:
+        return []
+    return [("Rental units", f"{units.available} available of {units.units} ({units.out} out)")]
+
+
+def describe_person(session: Session, row, parsed, user) -> Resolution:
+    """A person's badge: who it is, what they have out, and check-out to them."""
+    person = session.get(User, row.target_id)
+    res = Resolution(kind="person", code=row.code, title=person.name if person else row.label or row.code,
+                     subtitle=person.role_label if person else "", target_id=row.target_id)
+    if person is None or not person.active:
+        res.warnings.append("This badge belongs to a deactivated account.")
+        return res
+    loans = queries.loans_of(session, person.id)
+    res.facts.append(("Has out", ", ".join(loan.asset.tag for loan in loans[:8]) + (" …" if len(loans) > 8 else "")
+                      if loans else "nothing"))
+    if getattr(user, "role", None) in FIELD:
+        res.actions.append(Action(f"Check out to {person.name}", url_for("assets.checkout", borrower_id=person.id),
+                                  primary=True))
+    return res
 
 
 def describe_kit(session: Session, row, parsed, user) -> Resolution:

@@ -116,6 +116,22 @@ WHY_NOT = {
 }
 
 
+# What each status-changing event does to the asset, as the refusal says it ("… so it cannot be sent to maintenance").
+DOING = {
+    "deployed": "deployed",
+    "undeployed": "brought back from a deployment",
+    "checked_out": "checked out",
+    "reserved": "set aside for a reservation",
+    "released": "released from a reservation",
+    "maintenance_opened": "sent to maintenance",
+    "maintenance_closed": "brought back from maintenance",
+    "retired": "retired",
+    "disposed": "disposed of",
+    "lost": "reported lost",
+    "found": "marked as found (only a lost asset is)",
+}
+
+
 class ImpossibleTransition(Conflict):
     code = "impossible_transition"
 
@@ -144,7 +160,7 @@ def transition(status: str | None, kind: str, data: dict | None = None) -> str:
     reasons = WHY_NOT.get(kind, {})
     reason = reasons.get(status) or reasons.get("*")
     if reason is None:
-        reason = f"An asset that is {STATUS_LABELS[status].lower()} cannot be {EVENT_LABELS[kind].lower()}."
+        reason = f"It is {STATUS_LABELS[status].lower()}, so it cannot be {DOING.get(kind, EVENT_LABELS[kind].lower())}."
     raise ImpossibleTransition(reason, status=status, event=kind)
 
 
@@ -338,8 +354,9 @@ def schedule(a: Depreciable) -> list[YearRow]:
 
 
 def book_value(a: Depreciable, at: date) -> Decimal:
-    """The book value at the end of day `at`: cost less depreciation so far; zero once disposed of."""
-    if a.disposed_on is not None and at >= a.disposed_on:
+    """The book value at the end of day `at`: cost less depreciation so far; zero before it was bought (it was not
+    the business's yet) and once disposed of."""
+    if (a.disposed_on is not None and at >= a.disposed_on) or at < a.in_service:
         return Decimal("0.00")
     return _carrying(a, at)
 
@@ -387,17 +404,28 @@ def dispose(a: Depreciable, *, on: date, proceeds: Decimal) -> Disposal:
 # ---------------------------------------------------------------------------------------------------------------
 
 
+MAX_LOAN_DAYS = 5 * 366  # the furthest due date a loan may have: five years ahead
+
+
 def check_due(due: date | None, today: date) -> date:
     if due is None:
         raise Invalid("Choose a due date.", field="due_on")
     if due < today:
         raise Invalid(f"The due date {due.isoformat()} is in the past; choose today or later.", field="due_on")
+    if (due - today).days > MAX_LOAN_DAYS:
+        # A loan ends within a few years; a date like 9999-12-31 is a typing slip (and overflowed the end of its day).
+        raise Invalid(f"The due date {due.isoformat()} is more than five years away; choose the day it is really "
+                      "due back.", field="due_on")
     return due
 
 
 def check_window(starts, ends) -> None:
     if starts is None or ends is None:
         raise Invalid("A reservation needs a start and an end.", field="starts_at")
+    for name, moment in (("starts_at", starts), ("ends_at", ends)):
+        if moment.tzinfo is None:
+            raise Invalid("Give the time with its time zone (e.g. 2030-02-01T09:00:00+01:00 or …Z); a time without "
+                          "one means a different moment in every place.", field=name)
     if ends <= starts:
         raise Invalid("The reservation ends before it starts; the end must be after the start.", field="ends_at")
 

@@ -27,6 +27,7 @@ from ..errors import Conflict, Invalid, NotFound
 from ..locations.models import Location
 from ..scanning.registry import register_code
 from ..scanning.rules import parse
+from ..stock.models import Item
 from ..types import utcnow
 from ..uow import UnitOfWork
 from . import rules
@@ -44,6 +45,7 @@ from .models import (
     Licence,
     LicenceSeat,
     Loan,
+    RentalUnit,
     Reservation,
 )
 
@@ -250,6 +252,8 @@ class AssetFields:
     depreciation_method: str = "straight_line"
     pool: str | None = None
     notes: str | None = None
+    stock_sku: str | None = None  # a serialized rental unit: the serial-tracked item it is also stock of
+    link_stock: bool = False  # whether stock_sku was given at all (an API edit without it keeps the link)
 
     @classmethod
     def parse(cls, form) -> AssetFields:
@@ -276,6 +280,8 @@ class AssetFields:
             depreciation_method=method,
             pool=pool,
             notes=(form.get("notes") or "").strip() or None,
+            stock_sku=(form.get("stock_sku") or "").strip().upper() or None,
+            link_stock="stock_sku" in form,
         )
         fields.check()
         return fields
@@ -285,6 +291,11 @@ class AssetFields:
             raise Invalid("The salvage value cannot be more than the cost.", field="salvage_value")
         if self.depreciation_method != "none" and self.cost > 0 and not self.useful_life_months:
             raise Invalid("A depreciated asset needs a useful life in months.", field="useful_life_months")
+        if self.stock_sku and self.pool != "rental":
+            raise Invalid("Only a rental unit is also counted as stock; put it in the rental pool or leave the stock "
+                          "item empty.", field="stock_sku")
+        if self.stock_sku and not self.serial:
+            raise Invalid("A rental unit counted as stock needs its serial number.", field="serial")
 
 
 def _apply_fields(s: Session, asset: Asset, f: AssetFields) -> dict:
@@ -306,6 +317,28 @@ def _apply_fields(s: Session, asset: Asset, f: AssetFields) -> dict:
             changed[key] = value.isoformat() if isinstance(value, date) else (str(value) if value is not None else None)
             setattr(asset, key, value)
     return changed
+
+
+def _link_stock_item(s: Session, asset: Asset, sku: str | None) -> dict:
+    """Make a rental unit stock of its item (or stop it being so); what changed, for the event."""
+    link = s.get(RentalUnit, asset.id)
+    item = None
+    if sku:
+        item = s.scalar(select(Item).where(Item.sku == sku))
+        if item is None:
+            raise NotFound(f"No stock item has the SKU {sku}.", field="stock_sku")
+        if item.tracking != "serial":
+            raise Invalid(f"{item.sku} is not tracked by serial number, so a rental unit cannot be one of its stock; "
+                          "choose a serial-tracked item.", field="stock_sku")
+    if (link.item_id if link else None) == (item.id if item else None):
+        return {}
+    if link is not None and item is None:
+        s.delete(link)
+    elif link is not None:
+        link.item_id = item.id
+    else:
+        s.add(RentalUnit(asset_id=asset.id, item_id=item.id))
+    return {"stock_sku": item.sku if item else None}
 
 
 def register_asset(*, tag: str, fields: AssetFields, status: str = "in_stock", actor_id: int | None,
@@ -338,6 +371,8 @@ def register_asset_within(s: Session, *, tag: str, fields: AssetFields, status: 
         s.flush()
     except IntegrityError:  # the same tag registered at the same moment by someone else
         raise Conflict(f"The tag {tag} is already used.", field="tag") from None
+    if fields.link_stock:
+        _link_stock_item(s, asset, fields.stock_sku)
     append_event(s, asset, "registered", actor_id=actor_id, data={"status": status})
     if asset.location_id:
         asset.last_seen_location_id, asset.last_seen_at = asset.location_id, utcnow()
@@ -351,6 +386,8 @@ def edit_asset(*, asset_id: int, fields: AssetFields, actor_id: int | None, uow:
         s = uow.session
         asset = lock_asset_id(s, asset_id)
         changed = _apply_fields(s, asset, fields)
+        if fields.link_stock:
+            changed.update(_link_stock_item(s, asset, fields.stock_sku))
         if changed:
             append_event(s, asset, "edited", actor_id=actor_id, data=changed)
         uow.commit()
@@ -524,11 +561,11 @@ def check_out(
                 raise NotLoanable(f"{asset.tag} is a loaner for staff; only demo and rental units go to customers.",
                                   tag=tag)
             rules.transition(asset.status, "checked_out")  # retired, in maintenance, lost … each with its reason
-            reservation = None
-            if asset.status == "reserved":
-                reservation = s.scalar(select(Reservation).where(
-                    Reservation.asset_id == asset.id, Reservation.state == "ready"))
-                if reservation is not None and (
+            # Set aside for a reservation: also after a trip to maintenance, which leaves it "in stock".
+            reservation = s.scalar(select(Reservation).where(
+                Reservation.asset_id == asset.id, Reservation.state == "ready"))
+            if reservation is not None:
+                if (
                     (customer and (reservation.customer or "").lower() != customer.lower())
                     or (not customer and reservation.holder_id != borrower_id)
                 ):
@@ -911,6 +948,8 @@ class AuditResult:
     missing: list[str]
     unexpected: list[tuple[str, str]]  # (tag, where it is registered)
     unknown: list[str]
+    on_loan: list[tuple[str, str]] = ()  # (tag, who has it): checked out, yet scanned here
+    recovered: list[str] = ()  # reported lost, now found here
 
 
 def audit(*, location_code: str, tags: list[str], actor_id: int, scan_id: str, source: str = "typed",
@@ -925,14 +964,22 @@ def audit(*, location_code: str, tags: list[str], actor_id: int, scan_id: str, s
         scanned = sorted({normalise_tag(t) for t in tags if t and t.strip()})
         expected = {a.tag: a for a in s.scalars(select(Asset).where(
             Asset.location_id == loc.id, Asset.status.not_in(("disposed", "checked_out"))))}
-        found, unexpected, unknown = [], [], []
+        found, unexpected, unknown, on_loan, recovered = [], [], [], [], []
         now = utcnow()
         for tag in scanned:
             asset = s.scalar(select(Asset).where(Asset.tag == tag).with_for_update(of=Asset))
             if asset is None:
                 unknown.append(tag)
                 continue
-            if tag in expected:
+            if asset.status == "lost":  # seen with one's own eyes: no longer lost
+                append_event(s, asset, "found", actor_id=actor_id, scan_id=scan_id, source=source,
+                             data={"location": loc.code}, note=f"Found in an audit of {loc.code}")
+                recovered.append(tag)
+            if asset.status == "checked_out":
+                # Out on loan, yet here: neither expected on the shelf nor registered somewhere else.
+                loan = s.scalar(select(Loan).where(Loan.asset_id == asset.id, Loan.returned_at.is_(None)))
+                on_loan.append((tag, loan.holder if loan is not None else "someone"))
+            elif tag in expected:
                 found.append(tag)
             else:
                 unexpected.append((tag, asset.location.code if asset.location else "nowhere"))
@@ -941,9 +988,10 @@ def audit(*, location_code: str, tags: list[str], actor_id: int, scan_id: str, s
                 append_event(s, asset, "seen", actor_id=actor_id, scan_id=scan_id, source=source,
                              data={"location": loc.code, "expected": tag in expected})
         missing = sorted(set(expected) - set(found))
-        result = AuditResult(loc.code, found, missing, unexpected, unknown)
+        result = AuditResult(loc.code, found, missing, unexpected, unknown, on_loan, recovered)
         uow.record({"location": loc.code, "found": found, "missing": missing,
-                    "unexpected": [list(u) for u in unexpected], "unknown": unknown})
+                    "unexpected": [list(u) for u in unexpected], "unknown": unknown,
+                    "on_loan": [list(u) for u in on_loan], "recovered": recovered})
         uow.commit()
         return result
 
@@ -1027,12 +1075,16 @@ def assign_seat(*, licence_id: int, tag: str | None = None, user_id: int | None 
         return seat
 
 
-def release_seat(*, seat_id: int, uow: UnitOfWork) -> LicenceSeat:
+def release_seat(*, seat_id: int, uow: UnitOfWork, actor_id: int | None = None) -> LicenceSeat:
     with uow:
-        seat = uow.session.get(LicenceSeat, seat_id, with_for_update=True)
+        s = uow.session
+        seat = s.get(LicenceSeat, seat_id, with_for_update=True)
         if seat is None or seat.released_at is not None:
             raise NotFound("That seat is not assigned.")
         seat.released_at = utcnow()
+        if seat.asset_id is not None:  # the asset's timeline shows the seat going as it showed it coming
+            asset = lock_asset_id(s, seat.asset_id)
+            append_event(s, asset, "note", actor_id=actor_id, data={"licence": seat.licence.name, "seat": "released"})
         uow.commit()
         return seat
 

@@ -28,9 +28,10 @@ from ..locations.models import KINDS as LOCATION_KINDS
 from ..locations.models import Location
 from ..locations.rules import normalise_code
 from ..scanning.rules import parse as parse_code
+from ..stock import orders
 from ..stock import rules as stock_rules
 from ..stock import services as stock
-from ..stock.models import Item, StockBalance, StockLot
+from ..stock.models import Item, Order, OrderLine, StockBalance, StockLot
 from .reader import Problem
 
 
@@ -48,6 +49,8 @@ class Context:
     actor_id: int | None
     hash_method: str
     dry_run: bool
+    # What earlier rows of this import made, per kind: an order's later lines go onto the order its first line made.
+    made: dict[str, set] = field(default_factory=dict)
 
 
 @dataclass
@@ -393,6 +396,74 @@ class OpeningStock(Kind):
     export_header = ["sku", "location", "quantity", "unit_cost", "lot", "expiry", "name"]
 
 
+# --- orders ----------------------------------------------------------------------------------------------------------
+
+
+class Orders(Kind):
+    key, title = "orders", "Orders"
+    columns = [
+        Column("order", True, "order number; every line of one order gives the same number", "SO-2001"),
+        Column("customer", True, "who the order is for (the same on every line of the order)", "Harbour Café"),
+        Column("sku", True, example="BOLT-M6"),
+        Column("quantity", True, "in the item's unit; more than zero", "50"),
+        Column("ship_to", help="delivery address (on the order's first line)", example="Harbour Café, Main Street 1"),
+        Column("site", help="code of the site to pick from (default: any)", example=""),
+    ]
+    COLUMNS = {"number": "order", "customer": "customer", "sku": "sku", "code": "sku", "lines": "sku",
+               "quantity": "quantity", "location": "site"}
+
+    def samples(self) -> list[list[str]]:
+        return [["SO-2001", "Harbour Café", "BOLT-M6", "50", "Harbour Café, Main Street 1", ""],
+                ["SO-2001", "Harbour Café", "NUT-M6", "50", "", ""]]
+
+    def apply(self, row: Row, ctx: Context) -> None:
+        s = ctx.session
+        number = row.check("order", orders.check_number, row.get("order")) if row.get("order") else None
+        if not row.get("order"):
+            row.fail("order", "Give the order number; the lines of one order share it.")
+        if not row.get("customer"):
+            row.fail("customer", "Who is the order for?")
+        item = row.check("sku", stock.find_item, s, sku=row.get("sku") or " ")
+        uom = item.item.uom if item else "kg"  # unknown item: still catch negative, absurd or non-numbers
+        row.check("quantity", stock_rules.parse_quantity, row.get("quantity"), uom=uom, field="quantity")
+        if row.get("site"):
+            row.check("site", stock.find_location, s, row.get("site"))
+        if row.problems:
+            return
+        made = ctx.made.setdefault(self.key, set())
+        order = s.scalar(select(Order).where(Order.number == number)) if number in made else None
+        if order is None:  # its first line (or the first that was fine): the order is made here
+            created = row.check(by_field(self.COLUMNS, "order"), orders.add_order, s, customer=row.get("customer"),
+                                lines=[(row.get("sku"), row.get("quantity"))], actor_id=ctx.actor_id, number=number,
+                                ship_to=row.get("ship_to"), site_code=row.get("site") or None)
+            if created is not None:
+                made.add(created.number)
+            return
+        if row.get("customer")[:120] != order.customer:
+            row.fail("customer", f"Order {number} is for {order.customer} on an earlier line; an order has one "
+                                 "customer.")
+        if row.get("ship_to") and row.get("ship_to")[:2000] != order.ship_to:
+            row.fail("ship_to", f"Order {number} has another delivery address on an earlier line.")
+        site = stock.find_location(s, row.get("site")).id if row.get("site") else None
+        if site is not None and site != order.site_id:
+            row.fail("site", f"Order {number} is picked from another site on an earlier line.")
+        if not row.problems:
+            row.check(by_field(self.COLUMNS, "sku"), orders.add_line, s, order, row.get("sku"), row.get("quantity"))
+
+    def export(self, s: Session) -> Iterator[list]:
+        """Every order line, in the import's columns plus the order's status."""
+        rows = s.execute(
+            select(Order.number, Order.customer, Item.sku, OrderLine.ordered_qty, Order.ship_to, Location.code,
+                   Order.status)
+            .join(OrderLine, OrderLine.order_id == Order.id).join(Item, Item.id == OrderLine.item_id)
+            .outerjoin(Location, Location.id == Order.site_id)
+            .order_by(Order.id, OrderLine.id))
+        for number, customer, sku, qty, ship_to, site, status in rows:
+            yield [number, customer, sku, qty, ship_to, site or "", status]
+
+    export_header = ["order", "customer", "sku", "quantity", "ship_to", "site", "status"]
+
+
 # --- users -----------------------------------------------------------------------------------------------------------
 
 
@@ -429,7 +500,7 @@ class Users(Kind):
     export_header = ["email", "name", "role", "password", "active", "created_at", "last_login_at"]
 
 
-KINDS: dict[str, Kind] = {k.key: k for k in (Items(), Locations(), Assets(), OpeningStock(), Users())}
+KINDS: dict[str, Kind] = {k.key: k for k in (Items(), Locations(), Assets(), OpeningStock(), Orders(), Users())}
 
 
 def export_header(kind: Kind) -> list[str]:

@@ -1,6 +1,6 @@
 """CSV pages: sample files, exports, and the upload with its dry run and all-or-nothing import.
 
-Managers import and export items, locations, assets and opening stock; only administrators do users (separate
+Managers import and export items, locations, assets, opening stock and orders; only administrators do users (separate
 endpoints, so each declares its own audience for the route matrix). Uploads are read in memory, never stored.
 """
 
@@ -25,7 +25,7 @@ bp = Blueprint("csvio", __name__, url_prefix="/csv")
 
 def add_menu(app) -> None:
     menu.add(app, menu.MenuEntry("more", "Import and export (CSV)", "csvio.index", MANAGERS,
-                                 "Spreadsheets in and out: items, locations, assets, opening stock, accounts", 36))
+                                 "Spreadsheets in and out: items, locations, assets, opening stock, orders, accounts", 36))
 
 
 def _kind(key: str, *, admins: bool) -> Kind:

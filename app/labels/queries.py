@@ -1,4 +1,4 @@
-"""What goes on a label, read from items, locations, assets and kits. Never writes.
+"""What goes on a label, read from items, locations, assets, kits and people (badges). Never writes.
 
 Every label carries the thing's scan code as a QR (exactly the key the scan hub resolves: SKU, location code,
 asset tag, kit code) and a 1D barcode for laser scanners: an item's own EAN/UPC when it has an 'each' barcode
@@ -13,6 +13,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from ..assets.models import Asset, AssetModel, Kit
+from ..auth.models import User
+from ..auth.rules import BADGE_PREFIX, badge_code
 from ..errors import Invalid, NotFound
 from ..locations.models import Location
 from ..scanning.registry import lookup
@@ -22,7 +24,7 @@ from ..stock.queries import descendant_ids
 from . import symbols
 from .rules import MAX_LABELS
 
-KINDS = {"item": "Items", "location": "Locations", "asset": "Assets", "kit": "Kits"}
+KINDS = {"item": "Items", "location": "Locations", "asset": "Assets", "kit": "Kits", "person": "People's badges"}
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,7 @@ class Label:
     title: str
     subtitle: str
     qr: symbols.Symbol
-    bars: symbols.Symbol
+    bars: symbols.Symbol | None  # None once placed on a layout too small for them (rules.fit): QR only
     printed: str  # the human-readable line under the bars (the EAN digits, or the code)
 
 
@@ -109,6 +111,21 @@ def kits(s: Session, *, q: str = "", codes: list[str] = ()) -> list[Label]:
     return [kit_label(k) for k in s.scalars(stmt)]
 
 
+def person_label(person: User) -> Label:
+    return _label("person", badge_code(person.id), person.name, f"{person.role_label} · scan at check-out")
+
+
+def people(s: Session, *, q: str = "", codes: list[str] = ()) -> list[Label]:
+    stmt = select(User).where(User.active.is_(True)).order_by(User.name).limit(MAX_LABELS + 1)
+    if codes:
+        wanted = [c.strip().upper() for c in codes]
+        ids = [int(c[len(BADGE_PREFIX):]) for c in wanted if c.startswith(BADGE_PREFIX) and c[len(BADGE_PREFIX):].isdigit()]
+        stmt = stmt.where(or_(User.id.in_(ids or [0]), User.email.in_([c.lower() for c in wanted])))
+    if q.strip():
+        stmt = stmt.where(or_(User.name.ilike(_like(q), escape="\\"), User.email.ilike(_like(q), escape="\\")))
+    return [person_label(u) for u in s.scalars(stmt)]
+
+
 def select_labels(s: Session, kind: str, args) -> list[Label]:
     """The labels a selection form asks for (`args` is a mapping with getlist, like request.args)."""
     q = args.get("q", "") or ""
@@ -121,6 +138,8 @@ def select_labels(s: Session, kind: str, args) -> list[Label]:
         return assets(s, q=q, tags=codes)
     if kind == "kit":
         return kits(s, q=q, codes=codes)
+    if kind == "person":
+        return people(s, q=q, codes=codes)
     raise Invalid(f"Unknown kind of label {kind!r}; choose one of {', '.join(KINDS)}.", field="kind")
 
 
@@ -130,8 +149,9 @@ def for_code(s: Session, raw: str) -> Label:
     row = lookup(s, parsed.key)
     if row is None:
         raise NotFound(f"Nothing has the code {parsed.gtin or parsed.key}.", field="code")
-    target = {"item": Item, "location": Location, "asset": Asset, "kit": Kit}.get(row.kind)
+    target = {"item": Item, "location": Location, "asset": Asset, "kit": Kit, "person": User}.get(row.kind)
     thing = s.get(target, row.target_id) if target is not None else None
     if thing is None:
         raise NotFound(f"There is no label for a {row.kind}.", field="code")
-    return {"item": item_label, "location": location_label, "asset": asset_label, "kit": kit_label}[row.kind](thing)
+    return {"item": item_label, "location": location_label, "asset": asset_label, "kit": kit_label,
+            "person": person_label}[row.kind](thing)

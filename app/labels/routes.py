@@ -46,10 +46,12 @@ def sheet():
         labels = queries.select_labels(db.session, args.get("kind", "location"), args)
         if not labels:
             raise Invalid("Nothing matches that selection; there are no labels to print.", field="q")
-        pages = rules.sheets(labels, lay, skip=skip, copies=copies)
+        placed, notes = rules.fit(labels, lay)
+        pages = rules.sheets(placed, lay, skip=skip, copies=copies)
     except DomainError as err:
         return render_template("labels/index.html", form=args, error=err, **_form_ctx()), err.status
-    return _render(pages, lay, back=url_for("labels.index", **args.to_dict(flat=True)), count=len(labels) * copies)
+    return _render(pages, lay, back=url_for("labels.index", **args.to_dict(flat=True)), count=len(labels) * copies,
+                   notes=notes)
 
 
 @bp.get("/code/<code>")
@@ -61,9 +63,10 @@ def for_code(code: str):
     copies = rules.whole(request.args.get("copies"), field="copies", low=1, high=rules.MAX_COPIES, default=1)
     skip = rules.whole(request.args.get("skip"), field="skip", low=0, high=lay.per_sheet - 1, default=0)
     label = queries.for_code(db.session, code)
-    pages = rules.sheets([label], lay, skip=skip, copies=copies)
+    placed, notes = rules.fit([label], lay)
+    pages = rules.sheets(placed, lay, skip=skip, copies=copies)
     others = {key: url_for("labels.for_code", code=label.code, layout=key) for key in rules.LAYOUTS}
-    return _render(pages, lay, back=_back(), count=copies, single=label, others=others)
+    return _render(pages, lay, back=_back(), count=copies, single=label, others=others, notes=notes)
 
 
 def _back() -> str:

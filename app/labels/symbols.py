@@ -11,11 +11,15 @@ square (QR), because:
   share one page); ours carry no size at all, so the print stylesheet gives each symbol its exact box in mm/in.
 The quiet zones (10 modules for Code 128, 11/7 for EAN/UPC, 2 for QR — enough for phone decoders, the label's
 own padding adds the rest) are part of the viewBox, so a symbol scaled into its box keeps them.
+
+A linear symbol is printed at an exact width: `Symbol.sized(module_mm)` gives its `<svg>` a `width` in mm (an
+attribute, not a style), chosen per layout by app/labels/rules.py so that every module is a whole number of
+printer dots. Only its height follows the label's box.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import barcode
 import qrcode
@@ -32,6 +36,18 @@ class Symbol:
     symbology: str  # code128, ean13, ean8, upca, qr
     data: str  # exactly what a scanner reads back
     svg: Markup
+    modules: int = 0  # width in modules, quiet zones included
+    module_mm: float | None = None  # the printed width of one module, once placed on a layout
+
+    @property
+    def width_mm(self) -> float | None:
+        return None if self.module_mm is None else self.modules * self.module_mm
+
+    def sized(self, module_mm: float) -> Symbol:
+        """The same symbol printed `module_mm` per module (its SVG gets that physical width)."""
+        width = f"{self.modules * module_mm:.4f}".rstrip("0").rstrip(".")
+        svg = str(self.svg).replace("<svg ", f'<svg width="{width}mm" ', 1)
+        return replace(self, svg=Markup(svg), module_mm=module_mm)  # noqa: S704 - our own SVG plus a number
 
 
 def linear_modules(symbology: str, data: str) -> str:
@@ -59,7 +75,7 @@ def linear(symbology: str, data: str, *, css_class: str = "sym sym-bars") -> Sym
         f'data-payload="{_attr(data)}" shape-rendering="crispEdges"><rect width="{width}" height="1" fill="#fff"/>'
         f'<path fill="#000" d="{"".join(parts)}"/></svg>'
     )
-    return Symbol(symbology, data, Markup(svg))  # noqa: S704 - built from digits/our own code, attributes escaped
+    return Symbol(symbology, data, Markup(svg), width)  # noqa: S704 - built from digits/our own code, attributes escaped
 
 
 def qr_matrix(data: str) -> list[list[bool]]:
@@ -88,7 +104,7 @@ def qr(data: str, *, css_class: str = "sym sym-qr") -> Symbol:
         f'aria-label="QR {_attr(data)}" data-symbology="qr" data-payload="{_attr(data)}" shape-rendering="crispEdges">'
         f'<rect width="{n}" height="{n}" fill="#fff"/><path fill="#000" d="{"".join(parts)}"/></svg>'
     )
-    return Symbol("qr", data, Markup(svg))  # noqa: S704 - path data is numbers only, attributes escaped
+    return Symbol("qr", data, Markup(svg), n)  # noqa: S704 - path data is numbers only, attributes escaped
 
 
 def product_barcode(printed: str | None, fallback: str) -> Symbol:

@@ -12,8 +12,9 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import or_, select
 
+from ..auth.models import User
 from ..auth.roles import ANYONE, MANAGERS
-from ..errors import DomainError
+from ..errors import DomainError, Invalid
 from ..extensions import db
 from ..uow import UnitOfWork
 from ..web import menu
@@ -48,17 +49,31 @@ def index():
 def new():
     parents = queries.all_active(db.session)
     if request.method == "GET":
-        return render_template("locations/form.html", form=request.args, kinds=KINDS, parents=parents)
+        return render_template("locations/form.html", form=request.args, kinds=KINDS, parents=parents,
+                               people=_people())
     f = request.form
     try:
         loc = services.create_location(code=f.get("code", ""), name=f.get("name", ""), kind=f.get("kind", ""),
                                        parent_code=f.get("parent") or None, walk_order=_int(f.get("walk_order")),
-                                       uow=UnitOfWork())
+                                       holder_id=_holder_id(f), uow=UnitOfWork())
     except DomainError as err:
         return render_panel("locations/form.html", "locations/_form.html", status=err.status, form=f, kinds=KINDS,
-                            parents=parents, error=err)
+                            parents=parents, people=_people(), error=err)
     flash(f"Location {loc.code} created.")
     return redirect(url_for("locations.show", code=loc.code), 303)
+
+
+def _people():
+    return db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.name)).all()
+
+
+def _holder_id(f) -> int | None:
+    raw = (f.get("holder_id") or "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise Invalid("Choose who drives the van from the list.", field="holder_id")
+    return int(raw)
 
 
 def _int(raw) -> int:
@@ -93,12 +108,15 @@ def show(code: str):
 def edit(code: str):
     loc = _location_or_404(code)
     if request.method == "GET":
-        return render_template("locations/edit.html", loc=loc, form={"name": loc.name, "walk_order": loc.walk_order})
+        return render_template("locations/edit.html", loc=loc, people=_people(),
+                               form={"name": loc.name, "walk_order": loc.walk_order, "holder_id": loc.holder_id})
     f = request.form
     try:
-        services.update_location(code=loc.code, name=f.get("name"), walk_order=f.get("walk_order"), uow=UnitOfWork())
+        holder = _holder_id(f) if "holder_id" in f else services.KEEP
+        services.update_location(code=loc.code, name=f.get("name"), walk_order=f.get("walk_order"), holder_id=holder,
+                                 uow=UnitOfWork())
     except DomainError as err:
-        return render_template("locations/edit.html", loc=loc, form=f, error=err), err.status
+        return render_template("locations/edit.html", loc=loc, form=f, people=_people(), error=err), err.status
     flash(f"Location {loc.code} saved.")
     return redirect(url_for("locations.show", code=loc.code), 303)
 
@@ -108,6 +126,6 @@ def edit(code: str):
 def set_active(code: str):
     loc = _location_or_404(code)
     active = request.form.get("active") == "1"
-    services.set_location_active(code=loc.code, active=active, uow=UnitOfWork())
+    services.set_location_active(code=loc.code, active=active, uow=UnitOfWork())  # refused: the 409 error page
     flash(f"{loc.code} is {'active again' if active else 'deactivated'}.")
     return redirect(url_for("locations.show", code=loc.code), 303)

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..auth.models import User
 from ..errors import Conflict, Invalid, NotFound
 from ..scanning.registry import register_code
 from ..uow import UnitOfWork
@@ -27,13 +29,33 @@ def create_location(
         return loc
 
 
-def update_location(*, code: str, name: str | None = None, walk_order=None, uow: UnitOfWork) -> Location:
-    """Rename a location or move it on the walking route. Its code is printed on labels, so it never changes."""
+KEEP = object()  # update_location: leave the holder as it is
+
+
+def _holder(s: Session, kind: str, holder_id: int | None) -> int | None:
+    """Only a van has a holder: the technician who drives it (maintenance takes their spare parts from it)."""
+    if holder_id is None:
+        return None
+    if kind != "van":
+        raise Invalid("Only a van is held by a person; leave 'Held by' empty for this kind of location.",
+                      field="holder_id")
+    person = s.get(User, holder_id)
+    if person is None or not person.active:
+        raise NotFound("No active person has that id; choose who drives the van.", field="holder_id")
+    return person.id
+
+
+def update_location(*, code: str, name: str | None = None, walk_order=None, holder_id=KEEP,
+                    uow: UnitOfWork) -> Location:
+    """Rename a location, move it on the walking route or hand a van to another technician. Its code is printed
+    on labels, so it never changes."""
     with uow:
         s = uow.session
         loc = s.scalar(select(Location).where(Location.code == normalise_code(code)))
         if loc is None:
             raise NotFound(f"No location with code {code}.", field="code")
+        if holder_id is not KEEP:
+            loc.holder_id = _holder(s, loc.kind, holder_id)
         if name is not None:
             name = name.strip()
             if not name:
@@ -56,6 +78,12 @@ def set_location_active(*, code: str, active: bool, uow: UnitOfWork) -> Location
         loc = s.scalar(select(Location).where(Location.code == normalise_code(code)))
         if loc is None:
             raise NotFound(f"No location with code {code}.", field="code")
+        if not active:
+            # Stock or equipment still there could never leave a deactivated place: say what holds it.
+            for blocker in current_app.extensions.get("storekeeper_location_blockers", []):
+                reason = blocker(s, loc)
+                if reason:
+                    raise Conflict(f"{loc.code} cannot be deactivated: {reason}", field="active")
         loc.active = active
         uow.commit()
         return loc
@@ -81,6 +109,7 @@ def create_location_within(
     check_kind(kind, parent.kind if parent else None)
     if s.scalar(select(Location.id).where(Location.code == code)):
         raise Conflict(f"The location code {code} is already used.", field="code")
+    holder_id = _holder(s, kind, holder_id)
     loc = Location(
         code=code,
         name=(name or code).strip()[:120],

@@ -11,7 +11,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..assets.models import Asset
+from ..assets.models import Asset, Reservation
 from ..assets.services import append_event, lock_asset, parse_int
 from ..errors import Conflict, Invalid
 from ..types import utcnow
@@ -125,6 +125,8 @@ def log_maintenance(
         data = {"kind": kind, "labour_minutes": labour_minutes, "cost": str(cost), "downtime_minutes": downtime_minutes}
         append_event(s, asset, "maintenance_closed" if closing else "maintenance_logged", actor_id=actor_id,
                      scan_id=scan_id, source=source, data=data, note=(findings or "").strip() or None)
+        if closing:
+            _set_aside_again(s, asset, actor_id)
         if meter_hours is not None:
             _meter_within(s, asset, meter_hours, actor_id)
         sched = None
@@ -143,6 +145,14 @@ def log_maintenance(
         uow.record({"tag": asset.tag, "record_id": record.id, "closed": closing, "parts": len(parts)})
         uow.commit()
         return result
+
+
+def _set_aside_again(s: Session, asset: Asset, actor_id: int | None) -> None:
+    """A unit set aside for a reservation went to maintenance: it comes back set aside for the same holder."""
+    res = s.scalar(select(Reservation).where(Reservation.asset_id == asset.id, Reservation.state == "ready"))
+    if res is not None:
+        append_event(s, asset, "reserved", actor_id=actor_id, data={"reservation_id": res.id,
+                                                                    "holder": res.holder_label})
 
 
 def _consume(uow: UnitOfWork, part: Part, *, record: MaintenanceRecord, actor_id: int, source: str) -> None:

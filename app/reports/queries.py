@@ -188,8 +188,10 @@ def journal(s: Session, f: Filters) -> Report:
         last = f.end if a.disposed_on is None else min(f.end, a.disposed_on)
         if last < f.start:
             continue
-        dep_total += asset_rules.book_value(running, f.start - timedelta(days=1)) - asset_rules.book_value(running,
-                                                                                                         last)
+        # Carried at the start of the period; one bought during it is carried at its cost from the day it came.
+        opening = (asset_rules.book_value(running, f.start - timedelta(days=1)) if dep.in_service < f.start
+                   else money(dep.cost))
+        dep_total += opening - asset_rules.book_value(running, last)
     day = f.end.isoformat()
     period = f"{f.start.isoformat()}–{f.end.isoformat()}"
     lines = []

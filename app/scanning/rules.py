@@ -29,6 +29,9 @@ OWN_CODE = re.compile(r"^[A-Z0-9][A-Z0-9\-./:_ ]{0,79}$")
 GS1_SYMBOLOGIES = {"gs1_128", "gs1_datamatrix", "gs1_qr", "databar", "databar_expanded"}
 # AIs that make a digit string look like GS1 even without a separator: SSCC, GTIN, contained GTIN.
 GS1_LEAD = re.compile(r"^(00\d{18}|0[12]\d{14})")
+# All digits, "01"/"02" and then fewer than 14: a GTIN field cut off (a torn label, a scan stopped early). Shorter
+# strings stay candidates for our own codes and UPC-E.
+GS1_CUT_SHORT = re.compile(r"^0[12]\d{9,13}$")
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,9 @@ def parse(raw: str, symbology: str | None = None) -> ParsedCode:
         return _parse_upc_e(raw, text, symbology or aim)
     if gs1_announced or GS1_LEAD.match(text):
         return _parse_gs1(raw, text, symbology or aim)
+    if GS1_CUT_SHORT.match(text):
+        raise Invalid(f"This GS1 code is cut short: the GTIN (AI {text[:2]}) needs 14 digits, and only "
+                      f"{len(text) - 2} were read. Scan it again.", field="code")
     return _own_code(raw, text, symbology or aim)
 
 
@@ -205,8 +211,8 @@ def _friendly(message: str) -> str:
         what = AI_NAMES.get(ai, "value")
         if ai in DATE_AIS and len(value) < 6:
             return f"the {what} (AI {ai}) is cut short: a date needs 6 digits, YYMMDD (got '{value}')."
-        if ai in DATE_AIS:
-            return f"the {what} (AI {ai}) is not a real date in YYMMDD form (got '{value}')."
+        if ai in DATE_AIS:  # biip quotes the rest of the string; the date is its first six digits
+            return f"the {what} (AI {ai}) is not a real date in YYMMDD form (got '{value[:6]}')."
         return f"the {what} (AI {ai}) is missing or cut short (got '{value}')."
     stray = re.search(r"Failed to get GS1 Application Identifier from '([^']*)'", message)
     if stray:

@@ -77,8 +77,10 @@ def _render_count(number: str, bin_code: str, status: int = 200, **extra):
     lines = sorted((x for x in cs.lines if x.counted is not None),
                    key=lambda x: (x.location.walk_order, x.location.code, x.item.sku))
     recount = [x for x in cs.lines if x.recount and x.counted is None]
+    # A non-blind count shows what should be in the bin held, so the counter sees what to look for.
+    expected = counting.expected_in(db.session, number, bin_code) if bin_code and not cs.blind else []
     return render_panel("stock/count.html", "stock/_count.html", status=status, cs=cs, bin=bin_code, lines=lines,
-                        recount=recount, manager=current_user.role in MANAGERS, **extra)
+                        recount=recount, expected=expected, manager=current_user.role in MANAGERS, **extra)
 
 
 @bp.route("/counts/<number>", methods=["GET", "POST"])
@@ -88,6 +90,7 @@ def count(number: str):
         return _render_count(number, request.args.get("bin", ""))
     bin_code = (request.form.get("bin") or "").strip().upper()
     raw = request.form.get("scan", "")
+    lot = (request.form.get("lot") or "").strip()
     try:
         if not raw.strip():
             raise Invalid("Scan a bin, then the items in it.", field="scan")
@@ -98,7 +101,7 @@ def count(number: str):
                 raise Incomplete(f"Bin {code} was scanned offline for count {number}; that only chooses the bin, "
                                  "nothing was counted. Items scanned after it on that phone may have been counted "
                                  "in the bin held before it: check them.", field="scan")
-            return succeeded(_render_count(number, code, note=f"Counting {code}"), message=f"Bin {code}")
+            return succeeded(_render_count(number, code, note=f"Counting {code}", lot=lot), message=f"Bin {code}")
         if scanned.kind != "item":
             raise Invalid("Scan a bin or an item here.", field="scan")
         if not bin_code:
@@ -106,12 +109,12 @@ def count(number: str):
                 raise Incomplete(f"{scanned.label} was counted offline for count {number}, but no bin was held, so "
                                  "nothing was counted. Count it again in its bin.", field="scan")
             raise Invalid("Scan the bin first, then the items in it.", field="scan")
-        result = counting.count_scan(number=number, location_code=bin_code, code=raw,
+        result = counting.count_scan(number=number, location_code=bin_code, code=raw, lot=lot or None,
                                      quantity=request.form.get("qty") or None, who=scan_actor(), uow=UnitOfWork())
     except AlreadyRecorded as err:
         return already_recorded(_render_count(number, bin_code, result=err.outcome, already=True), err)
-    except DomainError as err:
-        return failed(_render_count(number, bin_code, status=err.status, error=err), err)
+    except DomainError as err:  # what was typed stays, to be put right
+        return failed(_render_count(number, bin_code, status=err.status, error=err, lot=lot), err)
     message = f"{result.sku}: {result.counted} counted in {result.location}"
     if not wants_partial():
         flash(message)

@@ -14,6 +14,7 @@ reason code.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -25,6 +26,7 @@ from ..types import utcnow
 from ..uow import UnitOfWork
 from .models import CountLine, CountSession, StockBalance
 from .queries import descendant_ids
+from .rules import expiry_warning
 from .services import (
     Actor,
     adjust_within,
@@ -146,7 +148,8 @@ def count_scan(*, number: str, location_code: str, code: str | None = None, sku:
             raise Conflict(f"Count {cs.number} is only for {cs.item.sku}; {item.sku} is not counted here.", field="code")
         qty = scanned_quantity(ref, quantity)
         lock_items(s, [item.id])
-        lot_key, _ = tracking_key(s, ref, lot, None, incoming=True)
+        # An expired lot on the shelf is counted like any other: the count is how it is found and written off.
+        lot_key, expiry = tracking_key(s, ref, lot, None, incoming=True, allow_expired=True)
         line = s.scalar(select(CountLine).where(CountLine.session_id == cs.id, CountLine.item_id == item.id,
                                                 CountLine.location_id == loc.id, CountLine.lot == lot_key))
         if line is None:
@@ -160,7 +163,7 @@ def count_scan(*, number: str, location_code: str, code: str | None = None, sku:
         line.counted_by = who.actor_id
         line.counted_at = utcnow()
         s.flush()
-        notes = []
+        notes = [warning] if (warning := expiry_warning(lot_key, expiry, date.today())) else []
         if line.expected == 0:
             elsewhere = _elsewhere(s, item.id, loc.id)
             if elsewhere:
@@ -316,7 +319,7 @@ def count_now(*, sku: str, location_code: str, counted, who: Actor, uow: UnitOfW
 
         qty = parse_quantity(counted, uom=item.uom, field="counted", allow_zero=True)
         lock_items(s, [item.id])
-        lot_key, _ = tracking_key(s, ref, lot, None, incoming=True)
+        lot_key, _ = tracking_key(s, ref, lot, None, incoming=True, allow_expired=True)
         expected = _balance_on_hand(s, item.id, loc.id, lot_key)
         now = utcnow()
         cs = CountSession(number=placeholder_number(), location_id=loc.id, item_id=item.id, blind=False,
@@ -336,11 +339,51 @@ def count_now(*, sku: str, location_code: str, counted, who: Actor, uow: UnitOfW
 
 
 @dataclass
+class Expected:
+    """One item (and lot) that should be in the bin being counted, and what has been counted of it so far."""
+
+    sku: str
+    name: str
+    lot: str
+    expected: Decimal
+    counted: Decimal | None
+
+
+def expected_in(s: Session, number: str, location_code: str) -> list[Expected]:
+    """What a non-blind count shows for the bin being counted: each item and lot the bin holds (the snapshot taken
+    when a line was first counted, else the balance now). A blind count, or a place outside the count, shows
+    nothing."""
+    from ..locations.models import Location
+    from .models import Item
+
+    cs = _session(s, number)
+    loc = s.scalar(select(Location).where(Location.code == (location_code or "").strip().upper()))
+    if cs.blind or loc is None:
+        return []
+    scope = _scope_location_ids(s, cs)
+    if scope is not None and loc.id not in scope:
+        return []
+    q = (select(StockBalance, Item).join(Item, Item.id == StockBalance.item_id)
+         .where(StockBalance.location_id == loc.id, StockBalance.on_hand > 0).order_by(Item.sku, StockBalance.lot))
+    if cs.item_id:
+        q = q.where(StockBalance.item_id == cs.item_id)
+    lines = {(x.item_id, x.lot): x for x in cs.lines if x.location_id == loc.id and x.counted is not None}
+    out = []
+    for bal, item in s.execute(q):
+        line = lines.get((item.id, bal.lot))
+        out.append(Expected(item.sku, item.name, bal.lot, line.expected if line else bal.on_hand,
+                            line.counted if line else None))
+    return out
+
+
+@dataclass
 class CountReport:
     session: CountSession
     lines: list[CountLine]
     not_found: list[CountLine]  # expected but not found
     wrong_bin: list[tuple[CountLine, list[str]]]  # found where the system did not expect it, and where it is
+    bins_counted: list = field(default_factory=list)  # places of the scope where something was counted
+    bins_not_counted: list = field(default_factory=list)  # places of the scope where nothing was
 
 
 def report(s: Session, number: str) -> CountReport:
@@ -349,8 +392,28 @@ def report(s: Session, number: str) -> CountReport:
     not_found = [x for x in lines if x.counted == 0 and (x.expected or 0) > 0]
     wrong = [(x, _elsewhere(s, x.item_id, x.location_id)) for x in lines
              if (x.counted or 0) > 0 and x.expected == 0]
-    return CountReport(cs, lines, not_found, [(x, w) for x, w in wrong if w])
+    counted, not_counted = _bins(s, cs, lines)
+    return CountReport(cs, lines, not_found, [(x, w) for x, w in wrong if w], counted, not_counted)
 
 
-__all__ = ["REASONS", "approve_count", "count_now", "count_scan", "create_count", "report",
+def _bins(s: Session, cs: CountSession, lines: list[CountLine]) -> tuple[list, list]:
+    """The places of the count's scope that hold stock (its bins, docks and vans; for a count of an item alone, the
+    places it was expected or found), split into those where something was counted and those where nothing was.
+
+    A scan always counts at least one, so a counted line above zero is a person's count; the lines counted 0 are
+    the ones submit added for stock nobody counted. A bin visited and found empty writes nothing, so it is among
+    "nothing counted" — which is what the manager needs to see next to its expected-but-not-found lines."""
+    from ..locations.models import Location
+
+    places = {x.location for x in lines}
+    scope = _scope_location_ids(s, cs)
+    if scope is not None:
+        places |= set(s.scalars(select(Location).where(Location.id.in_(scope), Location.active,
+                                                       Location.kind.not_in(("site", "zone")))))
+    done = {x.location_id for x in lines if (x.counted or 0) > 0}
+    ordered = sorted(places, key=lambda loc: (loc.walk_order, loc.code))
+    return [x for x in ordered if x.id in done], [x for x in ordered if x.id not in done]
+
+
+__all__ = ["REASONS", "approve_count", "count_now", "count_scan", "create_count", "expected_in", "report",
            "request_recount", "submit_count"]

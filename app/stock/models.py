@@ -281,7 +281,8 @@ class Order(db.Model):
     number: Mapped[str] = mapped_column(String(40), unique=True)
     customer: Mapped[str] = mapped_column(String(120), default="")
     ship_to: Mapped[str] = mapped_column(Text, default="")
-    # open → allocated → picking → picked → packed → shipped; cancelled
+    # open → allocated → picking → picked → packed → shipped; cancelled; backordered (closed short by a manager
+    # with nothing picked: all of it went on its backorder)
     status: Mapped[str] = mapped_column(String(12), default="open", index=True)
     site_id: Mapped[int | None] = mapped_column(ForeignKey("location.id"))
     backorder_of_id: Mapped[int | None] = mapped_column(ForeignKey("customer_order.id"))
@@ -294,6 +295,8 @@ class Order(db.Model):
     lines: Mapped[list[OrderLine]] = relationship(back_populates="order", order_by="OrderLine.id")
     packages: Mapped[list[Package]] = relationship(back_populates="order", order_by="Package.id")
     site = relationship("Location")
+    backorder_of: Mapped[Order | None] = relationship(remote_side=[id], back_populates="backorders")
+    backorders: Mapped[list[Order]] = relationship(back_populates="backorder_of", order_by="Order.id")
 
 
 class OrderLine(db.Model):
@@ -307,6 +310,8 @@ class OrderLine(db.Model):
     picked_qty: Mapped[Decimal] = mapped_column(Qty, default=ZERO)
     short_qty: Mapped[Decimal] = mapped_column(Qty, default=ZERO)
     short_reason: Mapped[str] = mapped_column(String(40), default="")
+    # Never reserved because nothing was available; set when the order ships or is closed short, and backordered.
+    unallocated_qty: Mapped[Decimal] = mapped_column(Qty, default=ZERO, server_default="0")
 
     order: Mapped[Order] = relationship(back_populates="lines")
     item: Mapped[Item] = relationship()
@@ -318,8 +323,13 @@ class OrderLine(db.Model):
 
     @property
     def open_qty(self) -> Decimal:
-        """Neither picked, nor reserved, nor reported short."""
-        return max(ZERO, self.ordered_qty - self.picked_qty - self.short_qty - self.allocated_qty)
+        """Neither picked, nor reserved, nor reported short, nor backordered as not in stock."""
+        return max(ZERO, self.ordered_qty - self.picked_qty - self.short_qty - self.unallocated_qty
+                   - self.allocated_qty)
+
+    @property
+    def backordered_qty(self) -> Decimal:
+        return self.short_qty + self.unallocated_qty
 
 
 class Allocation(db.Model):

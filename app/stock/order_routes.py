@@ -5,10 +5,12 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from ..auth.roles import FLOOR, MANAGERS
 from ..errors import AlreadyRecorded, DomainError, Incomplete, Invalid
 from ..extensions import db
+from ..scanning.registry import Action, Resolution
 from ..uow import UnitOfWork
 from ..web.guards import roles
 from ..web.htmx import render_panel, wants_partial
@@ -17,6 +19,7 @@ from . import orders, queries
 from .models import Order
 from .routes import PAGE, bp, parse_lines
 from .scan_routes import scan_actor
+from .services import Actor
 
 WORKING = ("allocated", "picking", "picked", "packed")
 
@@ -25,7 +28,7 @@ WORKING = ("allocated", "picking", "picked", "packed")
 @roles(FLOOR)
 def order_list():
     show = request.args.get("show", "work")
-    stmt = select(Order).order_by(Order.id.desc()).limit(PAGE)
+    stmt = select(Order).options(selectinload(Order.backorder_of)).order_by(Order.id.desc()).limit(PAGE)
     if show == "work":
         stmt = stmt.where(Order.status.in_(("open",) + WORKING if current_user.role in MANAGERS else WORKING))
     return render_template("stock/orders.html", orders=db.session.scalars(stmt).all(), show=show,
@@ -54,8 +57,14 @@ def order_new():
 @roles(FLOOR)
 def order(number: str):
     found = orders.get_order(db.session, number)
+    return _render_order(found)
+
+
+def _render_order(found: Order, status: int = 200, **extra):
     return render_template("stock/order.html", order=found, tasks=orders.pick_list(db.session, found.number),
-                           manager=current_user.role in MANAGERS, reasons=orders.SHORT_REASONS)
+                           manager=current_user.role in MANAGERS, reasons=orders.SHORT_REASONS,
+                           not_in_stock=orders.NOT_IN_STOCK, why=orders.backorder_reasons(found),
+                           closable=orders.CLOSABLE, **extra), status
 
 
 @bp.post("/orders/<number>/allocate")
@@ -67,12 +76,52 @@ def order_allocate(number: str):
     return redirect(url_for("stock.order", number=found.number), 303)
 
 
+@bp.post("/orders/<number>/close-short")
+@roles(MANAGERS)
+def order_close_short(number: str):
+    try:
+        found = orders.close_short(number=number, reason=request.form.get("reason", ""), actor_id=current_user.id,
+                                   uow=UnitOfWork())
+    except DomainError as err:
+        db.session.rollback()
+        return _render_order(orders.get_order(db.session, number), status=err.status, error=err)
+    if found.status == "backordered":
+        flash(f"Order {found.number} closed short; everything is on backorder {found.backorders[-1].number}.")
+    else:
+        flash(f"Order {found.number} closed short: pack and ship what is picked; the rest goes on a backorder.")
+    return redirect(url_for("stock.order", number=found.number), 303)
+
+
 @bp.post("/orders/<number>/cancel")
 @roles(MANAGERS)
 def order_cancel(number: str):
-    found = orders.cancel_order(number=number, uow=UnitOfWork())
-    flash(f"Order {found.number} cancelled; its reservations are released.")
+    back = (request.form.get("put_back_to") or "").strip() or None
+    found = orders.cancel_order(number=number, put_back_to=back, who=Actor(current_user.id), uow=UnitOfWork())
+    flash(f"Order {found.number} cancelled; its reservations are released"
+          + (f" and its picked goods are back in {back.upper()}." if back else "."))
     return redirect(url_for("stock.order", number=found.number), 303)
+
+
+def describe_order(session, row, parsed, user) -> Resolution:
+    """What an order's scanned number offers: its pick list while there is something to pick."""
+    found = session.get(Order, row.target_id)
+    res = Resolution(kind="order", code=row.code, title=f"Order {found.number}",
+                     subtitle=f"{found.customer} · {found.status}", target_id=found.id)
+    for line in found.lines[:10]:
+        res.facts.append((line.item.sku, f"{line.picked_qty} of {line.ordered_qty} picked"))
+    role = getattr(user, "role", None)
+    if role in FLOOR:
+        if found.status in ("allocated", "picking"):
+            res.actions.append(Action("Pick", url_for("stock.order_pick", number=found.number), primary=True))
+        if found.status in ("picking", "picked", "packed"):
+            res.actions.append(Action("Pack & ship", url_for("stock.order_pack", number=found.number),
+                                      primary=found.status != "picking"))
+        res.actions.append(Action("Open order", url_for("stock.order", number=found.number)))
+    if found.status == "open":
+        res.warnings.append("Nothing is reserved for this order yet, so there is nothing to pick.")
+    elif found.status in ("shipped", "cancelled", "backordered"):
+        res.warnings.append(f"This order is {found.status}; there is nothing to pick.")
+    return res
 
 
 # --- picking ---------------------------------------------------------------------------------------------------------
@@ -135,7 +184,7 @@ def order_pick(number: str):
 def order_short(number: str):
     f = request.form
     try:
-        orders.report_short(number=number, allocation_id=int(f.get("allocation_id") or 0),
+        orders.report_short(number=number, allocation_id=f.get("allocation_id", ""),
                             quantity=f.get("short_qty") or None, reason=f.get("reason", ""), who=scan_actor(),
                             uow=UnitOfWork())
     except AlreadyRecorded as err:

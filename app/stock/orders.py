@@ -1,7 +1,12 @@
-"""Orders: a manager enters lines; allocation reserves available stock (oldest expiry first, then walking
-order); the picker walks the pick list bin by bin, scanning the bin and the item to confirm; what is not there is
-reported short with a reason and goes to a backorder; picked goods are scanned into packages and shipped with a
-carrier and tracking number.
+"""Orders: a manager enters lines (or imports them, csvio); allocation reserves available stock in warehouse bins
+(oldest expiry first, never an expired lot, then walking order); the picker walks the pick list bin by bin, scanning
+the bin and the item to confirm; what is not there is reported short with a reason and goes to a backorder; picked
+goods are scanned into packages and shipped with a carrier and tracking number.
+
+Nothing ordered is ever dropped: what no allocation could reserve is counted on its line as not in stock when the
+order ships (or when a manager closes it short) and goes on the backorder too. An order with nothing picked that a
+manager closes short becomes "backordered" at once. An order's number is its scan code: scanned at the hub it
+opens the pick list.
 
 A pick is the movement that takes stock out of the ledger (and costs it); packing and shipping only record where
 the picked goods went.
@@ -10,16 +15,20 @@ the picked goods went.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from ..errors import Conflict, Invalid, NotFound
 from ..locations.models import Location
+from ..scanning.models import ScanCode
+from ..scanning.registry import register_code
+from ..scanning.rules import parse as parse_code
 from ..types import utcnow
 from ..uow import UnitOfWork
-from .models import Allocation, Order, OrderLine, Package, PackageContent, StockBalance, StockLot
+from .models import Allocation, Item, Order, OrderLine, Package, PackageContent, StockBalance, StockLot, StockMovement
 from .rules import WrongPlace, parse_quantity
 from .services import (
     Actor,
@@ -33,6 +42,7 @@ from .services import (
     new_number,
     placeholder_number,
     scanned_quantity,
+    stock_in,
     stock_out,
     tracking_key,
 )
@@ -45,6 +55,11 @@ SHORT_REASONS = {
     "wrong_item": "Wrong item in the bin",
     "other": "Other",
 }
+NOT_IN_STOCK = "Not in stock when allocated"
+# Where an order's stock is reserved from: warehouse storage, never a dock (not put away yet) or a technician's van.
+STORAGE_KINDS = ("bin", "zone")
+CLOSABLE = ("open", "allocated", "picking", "picked")
+MAX_ID = 2**31 - 1  # an integer column: a bigger number is refused by PostgreSQL, so it cannot name a pick
 
 
 def _order(s: Session, number: str, *, lock: bool = False) -> Order:
@@ -58,21 +73,23 @@ def get_order(s: Session, number: str) -> Order:
 def create_order(*, customer: str, lines: list[tuple[str, object]], actor_id: int | None, uow: UnitOfWork,
                  number: str | None = None, ship_to: str = "", site_code: str | None = None) -> Order:
     """An order with lines (sku, quantity)."""
-    if not lines:
-        raise Invalid("An order needs at least one line.", field="lines")
-    if not (customer or "").strip():
-        raise Invalid("Who is the order for?", field="customer")
     with uow:
-        order = _new_order(uow.session, customer=customer, lines=lines, actor_id=actor_id, number=number,
-                           ship_to=ship_to, site_code=site_code)
+        order = add_order(uow.session, customer=customer, lines=lines, actor_id=actor_id, number=number,
+                          ship_to=ship_to, site_code=site_code)
         uow.commit()
         return order
 
 
-def _new_order(s: Session, *, customer, lines, actor_id, number=None, ship_to="", site_code=None,
-               backorder_of: Order | None = None) -> Order:
-    number = (number or "").strip().upper()
-    if number and s.scalar(select(Order.id).where(Order.number == number)):
+def add_order(s: Session, *, customer: str, lines: list[tuple[str, object]], actor_id: int | None,
+              number: str | None = None, ship_to: str = "", site_code: str | None = None,
+              backorder_of: Order | None = None) -> Order:
+    """Add an order inside the caller's open transaction (no commit): the CSV import adds many in one."""
+    if not lines:
+        raise Invalid("An order needs at least one line.", field="lines")
+    if not (customer or "").strip():
+        raise Invalid("Who is the order for?", field="customer")
+    number = check_number(number) if (number or "").strip() else ""
+    if number and (s.scalar(select(Order.id).where(Order.number == number)) or s.get(ScanCode, number)):
         raise Conflict(f"The order number {number} is already used.", field="number")
     site = find_location(s, site_code) if site_code else None
     order = Order(number=number or placeholder_number(), customer=customer.strip()[:120],
@@ -81,18 +98,45 @@ def _new_order(s: Session, *, customer, lines, actor_id, number=None, ship_to=""
                   created_by=actor_id, backorder_of_id=backorder_of.id if backorder_of else None)
     s.add(order)
     if not number:
-        order.number = new_number(s, Order, order, "SO-", start=1000)
+        number = new_number(s, Order, order, "SO-", start=1000)
+        if s.get(ScanCode, number):  # a place or thing already has this code
+            number = f"{number}-{order.id}"
+        order.number = number
     s.flush()
-    seen = set()
     for sku, qty in lines:
-        item = find_item(s, sku=sku).item
-        if item.id in seen:
-            raise Invalid(f"{item.sku} is on the order twice; put it on one line.", field="lines")
-        seen.add(item.id)
-        s.add(OrderLine(order_id=order.id, item_id=item.id, ordered_qty=parse_quantity(qty, uom=item.uom),
-                        picked_qty=ZERO, short_qty=ZERO))
+        add_line(s, order, sku, qty)
+    register_code(s, number, kind="order", target_id=order.id, label=number)
     s.flush()
     return order
+
+
+def add_line(s: Session, order: Order, sku: str, quantity) -> OrderLine:
+    """One more line on an order being entered (inside the caller's transaction)."""
+    item = find_item(s, sku=sku).item
+    if any(x.item_id == item.id for x in order.lines):
+        raise Invalid(f"{item.sku} is on the order twice; put it on one line.", field="lines")
+    line = OrderLine(item_id=item.id, ordered_qty=parse_quantity(quantity, uom=item.uom), picked_qty=ZERO,
+                     short_qty=ZERO, unallocated_qty=ZERO)
+    order.lines.append(line)
+    s.flush()
+    return line
+
+
+def check_number(number: str) -> str:
+    """A typed order number, upper-cased; it must scan back as itself, since it is the order's scan code."""
+    key = number.strip().upper()
+    if len(key) > 40:
+        raise Invalid("An order number is at most 40 characters.", field="number")
+    try:
+        parsed = parse_code(key)
+    except Invalid:
+        parsed = None
+    if parsed is not None and parsed.kind != "code":
+        raise Invalid(f"{key} would scan as a product barcode, not as the order; put letters in it (e.g. SO-{key}).",
+                      field="number")
+    if parsed is None or parsed.key != key:
+        raise Invalid(f"{key!r} cannot be an order number: use letters, digits and - . / : _ only.", field="number")
+    return key
 
 
 def _site_bins(s: Session, order: Order) -> set[int] | None:
@@ -104,7 +148,8 @@ def _site_bins(s: Session, order: Order) -> set[int] | None:
 
 
 def allocate(*, number: str, uow: UnitOfWork) -> Order:
-    """Reserve available stock for every open line: lots expiring first, then along the walking route."""
+    """Reserve available stock in warehouse bins for every open line: lots expiring first (expired lots are left
+    where they are: they cannot be picked), then along the walking route."""
     with uow:
         s = uow.session
         order = _order(s, number, lock=True)
@@ -112,6 +157,7 @@ def allocate(*, number: str, uow: UnitOfWork) -> Order:
             raise Conflict(f"Order {order.number} is {order.status}; it cannot be allocated.", field="order")
         lock_items(s, [line.item_id for line in order.lines])
         inside = _site_bins(s, order)
+        today = date.today()
         for line in order.lines:
             need = line.open_qty
             if need <= 0:
@@ -119,7 +165,8 @@ def allocate(*, number: str, uow: UnitOfWork) -> Order:
             q = (select(StockBalance).join(Location, Location.id == StockBalance.location_id)
                  .outerjoin(StockLot, (StockLot.item_id == StockBalance.item_id) & (StockLot.code == StockBalance.lot))
                  .where(StockBalance.item_id == line.item_id, StockBalance.on_hand > StockBalance.allocated,
-                        Location.active, Location.kind.in_(("bin", "zone", "van")))
+                        Location.active, Location.kind.in_(STORAGE_KINDS),
+                        or_(StockLot.expiry.is_(None), StockLot.expiry >= today))
                  .order_by(StockLot.expiry.is_(None), StockLot.expiry, Location.walk_order, Location.code)
                  .with_for_update(of=StockBalance))
             for bal in s.scalars(q):
@@ -165,8 +212,15 @@ def pick_list(s: Session, number: str) -> list[PickTask]:
     return sorted(tasks, key=lambda t: (t.location.walk_order, t.location.code, t.sku, t.lot))
 
 
-def _allocation(s: Session, order: Order, allocation_id: int) -> Allocation:
-    alloc = s.get(Allocation, allocation_id, with_for_update=True)
+def _allocation(s: Session, order: Order, allocation_id) -> Allocation:
+    try:
+        key = int(str(allocation_id).strip())
+    except ValueError:
+        key = None
+    if key is None or not 0 < key <= MAX_ID:
+        raise Invalid(f"{str(allocation_id)[:20]!r} is not a pick of order {order.number}; choose the pick from its "
+                      "pick list.", field="allocation")
+    alloc = s.get(Allocation, key, with_for_update=True)
     if alloc is None or alloc.line.order_id != order.id:
         raise NotFound(f"Order {order.number} has no such pick.", field="allocation")
     return alloc
@@ -190,7 +244,7 @@ def confirm_pick(*, number: str, allocation_id: int, bin_code: str, code: str, q
         claim_scan(uow, "stock.order_pick", who, number=number, alloc=allocation_id, bin=bin_code, code=code,
                    qty=quantity, lot=lot)
         order = _pickable(s, number)
-        result = _pick(s, order, _allocation(s, order, int(allocation_id)), bin_code, find_item(s, code), quantity,
+        result = _pick(s, order, _allocation(s, order, allocation_id), bin_code, find_item(s, code), quantity,
                        lot, who)
         uow.record(result.as_outcome())
         uow.commit()
@@ -246,7 +300,13 @@ def _pick(s: Session, order: Order, alloc: Allocation, bin_code: str, ref, quant
     order.status = _status_after_pick(order)
     result = moved("pick", line.item, qty, lot_key, mv, src=where, out_bal=bal)
     left = sum((a.quantity for x in order.lines for a in x.allocations), ZERO)
-    result.notes.append("Order picked." if left == 0 else f"{left} more to pick on {order.number}.")
+    missing = sum((x.open_qty for x in order.lines), ZERO)
+    if left:
+        result.notes.append(f"{left} more to pick on {order.number}.")
+    elif missing:
+        result.notes.append(f"Everything reserved is picked; {missing} not in stock go on a backorder when it ships.")
+    else:
+        result.notes.append("Order picked.")
     return result
 
 
@@ -264,7 +324,7 @@ def report_short(*, number: str, allocation_id: int, quantity=None, reason: str,
         s = uow.session
         claim_scan(uow, "stock.order_short", who, number=number, alloc=allocation_id, qty=quantity, reason=reason)
         order = _order(s, number, lock=True)
-        alloc = _allocation(s, order, int(allocation_id))
+        alloc = _allocation(s, order, allocation_id)
         line = alloc.line
         short = alloc.quantity if quantity in (None, "") else parse_quantity(quantity, uom=line.item.uom)
         if short > alloc.quantity:
@@ -377,6 +437,9 @@ def ship(*, number: str, carrier: str, tracking_number: str, actor_id: int | Non
             raise Conflict(f"Order {order.number} has shipped already.", field="order")
         if order.status not in ("picked", "packed"):
             raise Conflict(f"Order {order.number} is {order.status}; pick it completely first.", field="order")
+        if not any(x.picked_qty > 0 for x in order.lines):
+            raise Conflict(f"Nothing was picked for {order.number}, so there is nothing to ship; a manager closes it "
+                           "short to backorder it.", field="order")
         if not _all_packed(order):
             raise Conflict(f"Not everything picked for {order.number} is packed yet.", field="order")
         for pkg in order.packages:
@@ -385,29 +448,102 @@ def ship(*, number: str, carrier: str, tracking_number: str, actor_id: int | Non
         order.tracking_number = tracking
         order.status = "shipped"
         order.shipped_at = utcnow()
-        short = [(x.item.sku, x.short_qty) for x in order.lines if x.short_qty > 0]
-        if short:
-            _new_order(s, customer=order.customer, lines=short, actor_id=actor_id, number=f"{order.number}-B",
-                       ship_to=order.ship_to, backorder_of=order)
+        _backorder(s, order, actor_id)
         uow.commit()
         return order
 
 
-def cancel_order(*, number: str, uow: UnitOfWork) -> Order:
-    """Release every reservation. Picked goods must be put back by a return first."""
+def _backorder(s: Session, order: Order, actor_id: int | None) -> Order | None:
+    """What was never reserved is now counted as not in stock; it and the shorts go on one new order."""
+    for line in order.lines:
+        line.unallocated_qty = line.unallocated_qty + line.open_qty
+    rest = [(x.item.sku, x.backordered_qty) for x in order.lines if x.backordered_qty > 0]
+    if not rest:
+        return None
+    number = f"{order.number}-B"
+    return add_order(s, customer=order.customer, lines=rest, actor_id=actor_id,
+                     number=number if len(number) <= 40 else None, ship_to=order.ship_to, backorder_of=order)
+
+
+def close_short(*, number: str, reason: str = "", actor_id: int | None, uow: UnitOfWork) -> Order:
+    """A manager stops waiting for stock: reservations not picked yet are released and reported short with the
+    reason, what was never reserved counts as not in stock. With goods picked the order goes on to pack and ship
+    (the rest is backordered then); with nothing picked it is closed as backordered and its backorder made now."""
     with uow:
         s = uow.session
         order = _order(s, number, lock=True)
-        if order.status in ("shipped", "cancelled"):
-            raise Conflict(f"Order {order.number} is {order.status}.", field="order")
+        if order.status not in CLOSABLE:
+            raise Conflict(f"Order {order.number} is {order.status}; it cannot be closed short.", field="order")
+        held = [a for x in order.lines for a in x.allocations if a.quantity > 0]
+        if held and reason not in SHORT_REASONS:
+            raise Invalid(f"Choose why the reserved stock is not picked: {', '.join(SHORT_REASONS)}.",
+                          field="reason")
+        lock_items(s, [x.item_id for x in order.lines])
+        for a in held:
+            bal = s.get(StockBalance, a.balance_id, with_for_update=True)
+            bal.allocated = bal.allocated - a.quantity
+            a.line.short_qty = a.line.short_qty + a.quantity
+            a.line.short_reason = reason
+            a.quantity = ZERO
         if any(x.picked_qty > 0 for x in order.lines):
-            raise Conflict(f"{order.number} has picked goods; return them to a bin before cancelling.", field="order")
+            for line in order.lines:
+                line.unallocated_qty = line.unallocated_qty + line.open_qty
+            order.status = "packed" if _all_packed(order) else "picked"
+        else:
+            _backorder(s, order, actor_id)
+            order.status = "backordered"
+        uow.commit()
+        return order
+
+
+def backorder_reasons(order: Order) -> dict[int, str]:
+    """Why each item of a backorder is on it, from the order it came from (item id → reasons)."""
+    parent = order.backorder_of
+    if parent is None:
+        return {}
+    return {x.item_id: why(x) for x in parent.lines if x.backordered_qty > 0}
+
+
+def why(line: OrderLine) -> str:
+    """What went short on a line and why, e.g. "2 damaged, 4 not in stock when allocated"."""
+    parts = []
+    if line.short_qty > 0:
+        parts.append(f"{line.short_qty} {SHORT_REASONS.get(line.short_reason, line.short_reason or 'short').lower()}")
+    if line.unallocated_qty > 0:
+        parts.append(f"{line.unallocated_qty} {NOT_IN_STOCK.lower()}")
+    return ", ".join(parts)
+
+
+def cancel_order(*, number: str, uow: UnitOfWork, put_back_to: str | None = None, who: Actor | None = None) -> Order:
+    """Release every reservation. Goods already picked (and not shipped) go back into the bin scanned, as returns
+    of the lots picked, in the same transaction."""
+    with uow:
+        s = uow.session
+        order = _order(s, number, lock=True)
+        if order.status in ("shipped", "cancelled", "backordered"):
+            raise Conflict(f"Order {order.number} is {order.status}.", field="order")
+        picked = [x for x in order.lines if x.picked_qty > 0]
+        if picked and not (put_back_to or "").strip():
+            raise Conflict(f"{order.number} has picked goods; scan the bin to put them back into, then cancel.",
+                           field="put_back_to")
+        dst = find_location(s, put_back_to, field="put_back_to") if picked else None
         lock_items(s, [x.item_id for x in order.lines])
         for line in order.lines:
             for a in line.allocations:
                 bal = s.get(StockBalance, a.balance_id, with_for_update=True)
                 bal.allocated = bal.allocated - a.quantity
                 a.quantity = ZERO
+        if picked:
+            # Back as picked: each lot of each item, from the order's own pick movements.
+            rows = s.execute(select(StockMovement.item_id, StockMovement.lot, func.sum(StockMovement.quantity))
+                             .where(StockMovement.reference == order.number, StockMovement.kind == "pick")
+                             .group_by(StockMovement.item_id, StockMovement.lot)
+                             .order_by(StockMovement.item_id, StockMovement.lot)).all()
+            for item_id, lot, qty in rows:
+                stock_in(s, kind="return", item=s.get(Item, item_id), dst=dst, qty=qty, who=who or Actor(None),
+                         lot=lot, reference=order.number, reason="order cancelled")
+            for line in picked:
+                line.picked_qty = ZERO
         order.status = "cancelled"
         uow.commit()
         return order

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, scoped_session
 
 from ..locations.models import Location
 from ..scanning.models import ScanCode
-from .models import CostLayer, Item, StockBalance, StockMovement
+from .models import Allocation, CostLayer, Item, StockBalance, StockMovement
 from .types import money
 
 ZERO = Decimal(0)
@@ -33,6 +33,9 @@ class Discrepancy:
             return f"item {self.item_id}: its on-hand total says {self.balance}, its balances hold {self.ledger}"
         if self.what == "item value":
             return f"item {self.item_id}: its stock value says {self.balance}, its cost layers are worth {self.ledger}"
+        if self.what == "allocated":
+            return (f"item {self.item_id} at location {self.location_id} lot {self.lot or '-'}: "
+                    f"{self.balance} promised, but order allocations hold {self.ledger}")
         return (f"item {self.item_id} at location {self.location_id} lot {self.lot or '-'}: "
                 f"balance {self.balance} but ledger {self.ledger}")
 
@@ -84,6 +87,14 @@ def verify(s: Session) -> list[Discrepancy]:
             problems.append(Discrepancy(item_id, None, "", total, per_item.get(item_id, ZERO), what="item total"))
         if value != worth.get(item_id, ZERO):
             problems.append(Discrepancy(item_id, None, "", value, worth.get(item_id, ZERO), what="item value"))
+    # What each balance says is promised against the order lines' allocations that promise it.
+    promised = dict(s.execute(select(Allocation.balance_id, func.sum(Allocation.quantity))
+                              .group_by(Allocation.balance_id)).all())
+    for b in s.scalars(select(StockBalance).where((StockBalance.allocated != 0)
+                                                  | StockBalance.id.in_(list(promised) or [0]))):
+        if b.allocated != (promised.get(b.id) or ZERO):
+            problems.append(Discrepancy(b.item_id, b.location_id, b.lot, b.allocated, promised.get(b.id) or ZERO,
+                                        what="allocated"))
     return problems
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -37,9 +37,11 @@ def register(app) -> None:
     add_seed_step(app, "stock: items, opening stock, purchase orders, orders, a count", demo.seed)
     register_kind(app, "item", describe_item)
     register_kind(app, "purchase_order", describe_po)
+    register_kind(app, "order", order_routes.describe_order)
     register_unknown_offer(app, offer_register_item)
     register_unknown_offer(app, offer_attach_barcode)
     app.extensions.setdefault("storekeeper_location_panels", []).append(location_panel)
+    app.extensions.setdefault("storekeeper_location_blockers", []).append(stock_left_at)
     for entry in (
         menu.MenuEntry("tasks", "Receive", "stock.receive", FLOOR, "Goods in, against a purchase order or not", 10),
         menu.MenuEntry("tasks", "Put away", "stock.put_away", FLOOR, "From the dock into bins", 20),
@@ -48,6 +50,7 @@ def register(app) -> None:
         menu.MenuEntry("tasks", "Count", "stock.counts", FLOOR, "Counts assigned to you", 50),
         menu.MenuEntry("tasks", "Pick without an order", "stock.pick", FLOOR, "Take stock out of a bin", 60),
         menu.MenuEntry("tasks", "Issue to a job", "stock.issue", FLOOR, "Stock for a job or cost centre", 70),
+        menu.MenuEntry("tasks", "Return", "stock.return_stock", FLOOR, "Stock coming back into a bin", 75),
         menu.MenuEntry("more", "Items", "stock.items", MANAGERS, "Create, edit, barcodes, deactivate", 10),
         menu.MenuEntry("more", "Purchase orders", "stock.pos", MANAGERS, "Expected goods and what arrived", 20),
         menu.MenuEntry("more", "Stock value", "stock.valuation", MANAGERS, "On-hand value by item and location", 40),
@@ -77,6 +80,7 @@ def describe_item(session: Session, row, parsed, user) -> Resolution:
         res.facts.append((loc.code + (f" · {lot}" if lot else ""), f"{qty}{extra}"))
     if len(places) > 8:
         res.facts.append(("…", f"{len(places) - 8} more places"))
+    res.facts += other_facts(session, item)
     if not item.active:
         res.warnings.append("This item is deactivated.")
     if parsed is not None and parsed.expiry is not None:
@@ -96,6 +100,7 @@ def describe_item(session: Session, row, parsed, user) -> Resolution:
             Action("Put away", url_for("stock.put_away", **carry)),
             Action("Move", url_for("stock.move", **carry)),
             Action("Pick", url_for("stock.pick", **carry)),
+            Action("Return", url_for("stock.return_stock", **carry)),
             Action("Count", url_for("stock.count_spot", sku=item.sku)),
         ]
     if getattr(user, "role", None) in MANAGERS:
@@ -103,6 +108,28 @@ def describe_item(session: Session, row, parsed, user) -> Resolution:
     elif user is not None:
         res.actions.append(Action("Item details", url_for("stock.item", sku=item.sku)))
     return res
+
+
+def stock_left_at(session: Session, loc) -> str | None:
+    """Why a place cannot be deactivated yet: stock still in it (or in the bins inside it) could never leave."""
+    from sqlalchemy import func
+
+    from .models import StockBalance
+
+    inside = queries.descendant_ids(session, loc.id)
+    rows = session.execute(select(Item.sku, func.sum(StockBalance.on_hand)).join(Item, Item.id == StockBalance.item_id)
+                           .where(StockBalance.location_id.in_(inside), StockBalance.on_hand != 0)
+                           .group_by(Item.sku).order_by(Item.sku)).all()
+    if not rows:
+        return None
+    listed = ", ".join(f"{qty} × {sku}" for sku, qty in rows[:3]) + (" …" if len(rows) > 3 else "")
+    return f"it still holds stock ({listed}); move or count it out first."
+
+
+def other_facts(session: Session, item: Item) -> list[tuple[str, str]]:
+    """What other features know of the item (app.extensions["storekeeper_item_facts"]: callables (session, item) →
+    [(label, value)]), e.g. how many of its rental units are available; stock needs to know none of them."""
+    return [fact for facts in current_app.extensions.get("storekeeper_item_facts", []) for fact in facts(session, item)]
 
 
 def _level(session: Session, code: str) -> str:
@@ -242,6 +269,7 @@ def item(sku: str):
                                    .order_by(StockMovement.id.desc()).limit(20)).all()
     return render_panel("stock/item.html", "stock/_item_stock.html", item=found,
                         places=queries.on_hand_by_location(db.session, found.id), movements=movements,
+                        facts=other_facts(db.session, found),
                         manager=current_user.role in MANAGERS, **_form_context())
 
 

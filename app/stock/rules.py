@@ -19,7 +19,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from ..errors import Conflict, Invalid
-from .types import QTY_PLACES, money
+from .types import QTY_PLACES, money, tidy
 
 # unit of measure → (label, whether fractions are allowed)
 UOMS: dict[str, tuple[str, bool]] = {
@@ -40,6 +40,11 @@ PACK_LEVELS = ("each", "inner", "case")
 MOVEMENT_KINDS = ("receipt", "put_away", "move", "pick", "count_adjustment", "consumption", "return", "issue")
 MAX_QUANTITY = Decimal(10) ** 9
 MAX_COST = Decimal(10) ** 9
+# Money is kept in 64-bit scaled integers (stock/types.py); an item's stock value, in units of 10^-7, holds at most
+# about 922 billion. So one movement may bring in at most 100 billion of value and an item may hold at most 500
+# billion: the limits leave room for a few receipts of one item committing at the same moment.
+MAX_MOVEMENT_VALUE = Decimal(10) ** 11
+MAX_ITEM_VALUE = 5 * Decimal(10) ** 11
 SKU = re.compile(r"^[A-Z0-9][A-Z0-9\-._]{0,39}$")
 LOT = re.compile(r"^[\x21-\x7e]{1,20}$")  # GS1 AI 10/21: up to 20 printable characters
 
@@ -123,9 +128,27 @@ def parse_cost(raw, *, field: str = "unit_cost") -> Decimal | None:
     return money(value)
 
 
+def check_value(qty: Decimal, unit_cost: Decimal, held: Decimal, *, sku: str) -> None:
+    """Stock coming in at unit_cost must be worth an amount the books can hold (quantity and cost may each be
+    believable, 10^9 × 10^9, while their product is not)."""
+    value = qty * unit_cost
+    if value > MAX_MOVEMENT_VALUE:
+        raise Invalid(f"{tidy(qty):,} at {tidy(unit_cost):,} each is worth {tidy(money(value)):,}, more than one "
+                      f"movement can be worth ({MAX_MOVEMENT_VALUE:,}); check the quantity and the unit cost.",
+                      field="quantity")
+    if held + value > MAX_ITEM_VALUE:
+        raise Invalid(f"{sku} would then hold stock worth {tidy(money(held + value)):,}, more than one item can "
+                      f"hold ({MAX_ITEM_VALUE:,}); check the quantity and the unit cost.", field="quantity")
+
+
 def check_lot(item_tracking: str, expiry_required: bool, lot: str | None, expiry: date | None, today: date,
-              *, incoming: bool) -> str:
-    """The tracking key a movement needs: '' for untracked items, the lot or serial otherwise."""
+              *, incoming: bool, allow_expired: bool = False) -> str:
+    """The tracking key a movement needs: '' for untracked items, the lot or serial otherwise.
+
+    An expired lot is refused where stock comes in new or leaves to be used or sold (receive, pick, issue, consume).
+    Counting it, moving it to quarantine and taking it back are exactly how expired stock is dealt with, so those
+    pass allow_expired (and say it is expired: expiry_warning).
+    """
     lot = (lot or "").strip()
     if item_tracking == "none":
         return ""
@@ -136,9 +159,16 @@ def check_lot(item_tracking: str, expiry_required: bool, lot: str | None, expiry
         raise Invalid(f"A {what} is 1–20 printable characters without spaces.", field="lot")
     if incoming and expiry_required and expiry is None:
         raise Invalid("This item needs an expiry date on receipt; scan the GS1 label or type the date.", field="expiry")
-    if expiry is not None and expiry < today:
+    if expiry is not None and expiry < today and not allow_expired:
         raise Invalid(f"Lot {lot} expired on {expiry.isoformat()}; it cannot be used.", field="lot")
     return lot
+
+
+def expiry_warning(lot: str, expiry: date | None, today: date) -> str | None:
+    """What to tell the person handling an expired lot that is let through (a count, a move, a return)."""
+    if lot and expiry is not None and expiry < today:
+        return f"Lot {lot} expired on {expiry.isoformat()}: keep it apart, it cannot be picked or issued."
+    return None
 
 
 def check_serial_quantity(item_tracking: str, quantity: Decimal) -> None:

@@ -1,10 +1,11 @@
-"""Scan flows on the floor: receive, put away, move, pick and issue — one scan field, always focused.
+"""Scan flows on the floor: receive, put away, move, pick, issue and return — one scan field, always focused.
 
 Each flow keeps what has been scanned so far (item, from, to, purchase order) in hidden fields and decides from
 what a scan *is* where it goes: a bin scanned before any item stays as the target for every item that follows
-("bin then items"); a bin scanned after an item completes that one move ("item then bin"). As soon as a flow has
-what it needs it writes the movement, claiming the form's scan id (app/web/scan_actions.py), so a resent scan
-answers "already recorded" and writes nothing. Scans that only fill in the form write nothing at all.
+("bin then items"); a bin scanned after an item completes that one move ("item then bin"). Put away takes its
+source (the dock) whenever it has none yet, before or after the item. As soon as a flow has what it needs it
+writes the movement, claiming the form's scan id (app/web/scan_actions.py), so a resent scan answers "already
+recorded" and writes nothing. Scans that only fill in the form write nothing at all.
 
 Offline, the phone does the filling in itself (static/js/steps.js, mirroring `_absorb` with the places and purchase
 orders of `offline_codes`) and keeps only scans that complete an action. An item scanned before its bin is held on
@@ -43,6 +44,7 @@ class ScanState:
     qty: str = ""
     unit_cost: str = ""
     reference: str = ""
+    reason: str = ""
     bin_first: str = ""
 
     @classmethod
@@ -77,6 +79,8 @@ FLOWS = {
                  "Scan the bin, then each item you take out of it."),
     "issue": Flow("issue", "Issue to a job", "Issue", "stock.issue", ("item", "src", "reference"),
                   "Type the job or cost centre, scan the bin, then each item."),
+    "return": Flow("return", "Return", "Return", "stock.return_stock", ("item", "dst"),
+                   "Scan the item coming back, then the bin it goes to — or the bin, then the items."),
 }
 
 PROMPTS = {
@@ -87,14 +91,15 @@ PROMPTS = {
 }
 
 
-PAST = {"receive": "received", "put_away": "put away", "move": "moved", "pick": "picked", "issue": "issued"}
+PAST = {"receive": "received", "put_away": "put away", "move": "moved", "pick": "picked", "issue": "issued",
+        "return": "returned"}
 WANTED = {"src": "bin to take from", "dst": "bin it goes to", "reference": "job or cost centre", "item": "item"}
 
 
 def _absorb(flow: Flow, st: ScanState, scanned: queries.Scanned) -> str:
     """Put a scan where it belongs in this flow. Returns what to tell the person."""
     if scanned.kind == "item":
-        if st.item != scanned.key:
+        if st.item and st.item != scanned.key:  # another item: its lot is not this one's (typed before any: kept)
             st.lot = st.expiry = ""
         st.item = scanned.key
         st.lot = scanned.lot or st.lot
@@ -110,12 +115,14 @@ def _absorb(flow: Flow, st: ScanState, scanned: queries.Scanned) -> str:
         loc = scanned.location
         if not loc.active:
             raise Invalid(f"Location {loc.code} is deactivated.", field="scan")
-        if flow.name == "receive":
+        if flow.name in ("receive", "return"):
             st.dst = loc.code
         elif flow.name in ("pick", "issue"):
             st.src = loc.code
         elif flow.name == "put_away":
-            if loc.kind == "dock" and not st.item:
+            # A dock before the item is where the next items come from; and an item held without a source takes
+            # the next place scanned as its source (item, dock, bin), else nothing could ever fill it in.
+            if (loc.kind == "dock" and not st.item) or (st.item and not st.src):
                 st.src = loc.code
             else:
                 st.dst = loc.code
@@ -174,6 +181,9 @@ def _execute(flow: Flow, st: ScanState) -> services.Moved:
                                 po_number=st.po or None, **common)
     if flow.name in ("put_away", "move"):
         return services.relocate(kind=flow.name, from_code=st.src, to_code=st.dst, **common)
+    if flow.name == "return":
+        return services.return_stock(location_code=st.dst, expiry=_date(st.expiry), reference=st.reference,
+                                     reason=st.reason, **common)
     return services.take_out(kind=flow.name, location_code=st.src, reference=st.reference, **common)
 
 
@@ -249,7 +259,8 @@ def run_flow(name: str):
 
 
 def _say(result: services.Moved) -> str:
-    verbs = {"receipt": "Received", "put_away": "Put away", "move": "Moved", "pick": "Picked", "issue": "Issued"}
+    verbs = {"receipt": "Received", "put_away": "Put away", "move": "Moved", "pick": "Picked", "issue": "Issued",
+             "return": "Returned"}
     where = result.to_location or result.from_location
     lot = f" lot {result.lot}" if result.lot else ""
     return f"{verbs.get(result.kind, result.kind)} {result.quantity} × {result.sku}{lot} — {where}"
@@ -283,6 +294,12 @@ def pick():
 @roles(FLOOR)
 def issue():
     return run_flow("issue")
+
+
+@bp.route("/return", methods=["GET", "POST"])
+@roles(FLOOR)
+def return_stock():
+    return run_flow("return")
 
 
 OFFLINE_PAGE = 500  # places per page of offline_codes; a few hundred bins is typical, so one page usually

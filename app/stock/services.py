@@ -46,6 +46,8 @@ from .rules import (
     check_lot,
     check_serial_quantity,
     check_uom,
+    check_value,
+    expiry_warning,
     normalise_sku,
     parse_cost,
     parse_quantity,
@@ -250,8 +252,10 @@ def _lot_row(s: Session, item: Item, code: str, expiry: date | None, *, incoming
     return row
 
 
-def tracking_key(s: Session, ref: ItemRef, lot: str | None, expiry: date | None, *, incoming: bool) -> tuple[str, date | None]:
-    """The lot/serial this movement is about, merged from what was typed and what the GS1 label says."""
+def tracking_key(s: Session, ref: ItemRef, lot: str | None, expiry: date | None, *, incoming: bool,
+                 allow_expired: bool = False) -> tuple[str, date | None]:
+    """The lot/serial this movement is about, merged from what was typed and what the GS1 label says. An expired
+    lot is refused unless allow_expired (see rules.check_lot)."""
     item, parsed = ref.item, ref.parsed
     typed = (lot or "").strip()
     scanned = ""
@@ -266,7 +270,8 @@ def tracking_key(s: Session, ref: ItemRef, lot: str | None, expiry: date | None,
     row = s.scalar(select(StockLot).where(StockLot.item_id == item.id, StockLot.code == key)) if key else None
     if expiry is None and row is not None:
         expiry = row.expiry
-    key = check_lot(item.tracking, item.expiry_required, key, expiry, date.today(), incoming=incoming)
+    key = check_lot(item.tracking, item.expiry_required, key, expiry, date.today(), incoming=incoming,
+                    allow_expired=allow_expired)
     _lot_row(s, item, key, expiry, incoming=incoming)
     return key, expiry
 
@@ -452,6 +457,7 @@ def stock_in(s: Session, *, kind: str, item: Item, dst: Location, qty: Decimal, 
         if here:
             raise Conflict(f"Serial number {lot} of {item.sku} is already in stock, in {here}.", field="lot")
     cost = unit_cost if unit_cost is not None else _current_unit_cost(s, item)
+    check_value(qty, cost, item.stock_value, sku=item.sku)
     bal = _balance(s, item.id, dst.id, lot, create=True)
     _set_balance(s, bal, bal.on_hand + qty)
     mv = _movement(s, kind=kind, item=item, qty=qty, who=who, lot=lot, expiry=expiry, dst=dst, unit_cost=cost,
@@ -734,10 +740,12 @@ def relocate(*, kind: str = "move", code: str | None = None, sku: str | None = N
         dst = find_location(s, to_code, field="to_location")
         qty = scanned_quantity(ref, quantity)
         lock_items(s, [item.id])
-        lot_key, expiry = tracking_key(s, ref, lot, None, incoming=False)
+        # An expired lot may still move: taking it to quarantine is what should happen to it.
+        lot_key, expiry = tracking_key(s, ref, lot, None, incoming=False, allow_expired=True)
         mv, out_bal, in_bal = transfer(s, kind=kind, item=item, src=src, dst=dst, qty=qty, who=who, lot=lot_key,
                                        expiry=expiry, reference=reference)
-        result = moved(kind, item, qty, lot_key, mv, src=src, dst=dst, out_bal=out_bal, in_bal=in_bal)
+        result = moved(kind, item, qty, lot_key, mv, src=src, dst=dst, out_bal=out_bal, in_bal=in_bal,
+                       notes=_expired(lot_key, expiry))
         uow.record(result.as_outcome())
         uow.commit()
         return result
@@ -768,23 +776,36 @@ def take_out(*, kind: str = "pick", code: str | None = None, sku: str | None = N
 
 
 def return_stock(*, code: str | None = None, sku: str | None = None, location_code: str, quantity=None, who: Actor,
-                 uow: UnitOfWork, lot: str | None = None, reference: str = "", reason: str = "") -> Moved:
-    """Stock coming back (unused parts from a job, a customer return) into a bin, at the item's current cost."""
+                 uow: UnitOfWork, lot: str | None = None, expiry: date | None = None, reference: str = "",
+                 reason: str = "") -> Moved:
+    """Stock coming back (unused parts from a job, a customer return) into a bin, at the item's current cost. An
+    expired lot is taken back too (with a warning): it is ours again either way, and a pick refuses it."""
+    reference, reason = (reference or "").strip(), (reason or "").strip()
+    if len(reference) > 80:
+        raise Invalid("The reference is at most 80 characters (a job, order or customer).", field="reference")
+    if len(reason) > 40:
+        raise Invalid("The reason is at most 40 characters.", field="reason")
     with uow:
         s = uow.session
-        claim_scan(uow, "stock.return", who, code=code, sku=sku, loc=location_code, qty=quantity, lot=lot, ref=reference)
+        claim_scan(uow, "stock.return", who, code=code, sku=sku, loc=location_code, qty=quantity, lot=lot, ref=reference,
+                   reason=reason)
         ref = find_item(s, code, sku=sku)
         item = ref.item
         dst = find_location(s, location_code)
         qty = scanned_quantity(ref, quantity)
         lock_items(s, [item.id])
-        lot_key, expiry = tracking_key(s, ref, lot, None, incoming=True)
+        lot_key, expiry = tracking_key(s, ref, lot, expiry, incoming=True, allow_expired=True)
         mv, bal = stock_in(s, kind="return", item=item, dst=dst, qty=qty, who=who, lot=lot_key, expiry=expiry,
-                           reference=reference.strip(), reason=reason)
-        result = moved("return", item, qty, lot_key, mv, dst=dst, in_bal=bal)
+                           reference=reference, reason=reason)
+        result = moved("return", item, qty, lot_key, mv, dst=dst, in_bal=bal, notes=_expired(lot_key, expiry))
         uow.record(result.as_outcome())
         uow.commit()
         return result
+
+
+def _expired(lot: str, expiry: date | None) -> list[str]:
+    warning = expiry_warning(lot, expiry, date.today())
+    return [warning] if warning else []
 
 
 def adjust_within(s: Session, *, item: Item, location: Location, lot: str, delta: Decimal, who: Actor,

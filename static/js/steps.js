@@ -1,7 +1,7 @@
 // Storekeeper offline steps: the multi-step scan forms, filled in on the phone while the server cannot be reached.
 //
-// Online, a stock flow (receive, put away, move, pick, issue), a count and an order pick send every scan to the
-// server, which decides from what the scan IS (a place, a purchase order, an item) where it goes in the form
+// Online, a stock flow (receive, put away, move, pick, issue, return), a count and an order pick send every scan to
+// the server, which decides from what the scan IS (a place, a purchase order, an item) where it goes in the form
 // (app/stock/scan_routes.py `_absorb`), and writes only when the form has all it needs. Offline that answer never
 // comes, so this module gives it on the phone, with the same rules, from the places and purchase orders the phone
 // fetched while online (/stock/offline-codes, kept in localStorage for the person signed in):
@@ -148,7 +148,8 @@
 
   // ---------------------------------------------------------------- stock flows (app/stock/scan_routes.py)
   var STOCK = ["item", "src", "dst", "po", "bin_first", "held", "lot", "expiry", "qty", "unit_cost", "reference"];
-  var PAST = { receive: "Receive", put_away: "Put away", move: "Move", pick: "Pick", issue: "Issue" };
+  var PAST = { receive: "Receive", put_away: "Put away", move: "Move", pick: "Pick", issue: "Issue",
+    "return": "Return" };
 
   // `_absorb`: put a scan where it belongs in this flow. Returns {kind, note} or {kind: "refused", note}.
   function absorb(flow, st, raw) {
@@ -162,10 +163,10 @@
     }
     if (po && !loc) return { kind: "refused", note: code + " is a purchase order; scan an item or a location here." };
     if (loc) {
-      if (flow === "receive") st.dst = code;
+      if (flow === "receive" || flow === "return") st.dst = code;
       else if (flow === "pick" || flow === "issue") st.src = code;
       else if (flow === "put_away") {
-        if (loc.kind === "dock" && !hasItem) st.src = code;
+        if ((loc.kind === "dock" && !hasItem) || (hasItem && !st.src)) st.src = code;
         else { st.dst = code; st.bin_first = hasItem ? "" : "1"; }
       } else if (!st.src || !hasItem) st.src = code; // move
       else st.dst = code;
@@ -192,6 +193,7 @@
   function describe(form, flow, st) {
     var what = (st.qty ? st.qty + " × " : "") + itemText(form, st);
     if (flow === "receive") return "Receive " + what + " into " + st.dst + (st.po ? " on " + st.po : "");
+    if (flow === "return") return "Return " + what + " into " + st.dst;
     if (flow === "put_away" || flow === "move") return PAST[flow] + " " + what + " " + st.src + " → " + st.dst;
     return PAST[flow] + " " + what + " from " + st.src + (flow === "issue" ? " for " + st.reference : "");
   }
@@ -330,13 +332,15 @@
     if (raw && !isBin && bin) {
       // An item in the bin held: kept as it stands (the server counts or picks it when it is sent).
       var qty = field(form, "qty");
+      var lot = counting ? field(form, "lot") : null;
       var label = (counting ? "Count " : "Pick ") + (qty && qty.value.trim() ? qty.value.trim() + " × " : "") + raw +
-        (counting ? " in " : " from ") + bin;
+        (lot && lot.value.trim() ? " lot " + lot.value.trim() : "") + (counting ? " in " : " from ") + bin;
       return {
         queue: true,
         label: label,
         after: function () {
           if (qty) qty.value = "";
+          if (lot) lot.value = ""; // as online: a typed lot goes with the one scan it was typed for
           tell(form, "ok", "Kept on this phone: " + label + ". It is sent when the connection is back.", "queued");
         },
       };

@@ -124,6 +124,30 @@ def test_an_offline_move_of_bin_item_bin_applies_one_move(phone, warehouse, make
     assert phone.js_errors == []
 
 
+def test_an_offline_put_away_of_item_then_dock_then_bin_applies_one_put_away(phone, warehouse, make_item, put_stock):
+    item = make_item("STEP-PUT", name="Put widget")
+    item_id, ean = item.id, item.ean
+    put_stock(item, "WH-DOCK", 5)
+    sign_in_page(phone, warehouse.staff.email, PASSWORD)
+    open_ready(phone, "/stock/put-away")
+
+    phone.context.set_offline(True)
+    scan(phone, ean)
+    phone.locator("[data-slot=item]", has_text=ean).wait_for()
+    scan(phone, "WH-DOCK")  # after the item, as online: the dock is where it comes from
+    phone.locator("[data-slot=src]", has_text="WH-DOCK").wait_for()
+    assert phone.locator("[data-slot=dst]").count() == 0 and phone.evaluate(QUEUED) == 0
+    scan_kept(phone, "A-01", 1)
+    assert "Put away" in outcome(phone) and "WH-DOCK → A-01" in outcome(phone)
+
+    phone.context.set_offline(False)
+    wait_until(lambda: phone.evaluate(QUEUED) == 0)
+    wait_until(lambda: on_hand(item_id) == {"WH-DOCK": Decimal(4), "A-01": Decimal(1)})
+    assert moved(item_id, "put_away") == 1
+    assert ledger_agrees()
+    assert phone.js_errors == []
+
+
 def test_an_offline_item_scan_without_a_bin_says_to_scan_the_bin_first_and_keeps_nothing(phone, warehouse,
                                                                                            make_item, put_stock):
     item = make_item("STEP-NOBIN", name="Binless widget")

@@ -26,6 +26,10 @@ def test_the_demo_has_about_fifty_assets_some_out_one_overdue_one_reserved_one_i
     assert {a.location.code for a in van if a.tag in ("LN-0029", "LN-0030")} == {"VAN-07"}
     for asset in s.scalars(select(Asset)):
         assert queries.replayed_status(s, asset.id) == asset.status
+    from app.stock.models import Item
+
+    rental = s.scalar(select(Item).where(Item.sku == "RENT-EU22I"))
+    assert queries.rental_stock(s, rental.id).units == 2  # the rental generators are also its stock
 
 
 def test_the_dashboard_summary_counts_the_demo(app):

@@ -360,6 +360,25 @@ def test_an_audit_reports_found_missing_and_unexpected_and_updates_last_seen(mak
     assert queries.by_tag(db.session, "A-3").last_seen_location.code == "ROOM-1"
 
 
+def test_an_audit_says_when_a_checked_out_asset_is_here_and_finds_a_lost_one(make_user):
+    from tests.asset_helpers import a_location
+
+    tech = make_user("technician")
+    a_location("ROOM-1")
+    m = a_model()
+    an_asset("A-1", model=m, location_code="ROOM-1")
+    an_asset("A-2", model=m, location_code="ROOM-1")
+    out(["A-1"], tech)
+    services.change_status(tag="A-2", kind="lost", actor_id=tech.id, uow=UnitOfWork())
+    result = services.audit(location_code="ROOM-1", tags=["A-1", "A-2"], actor_id=tech.id, scan_id=sid(),
+                            uow=UnitOfWork())
+    assert result.on_loan == [("A-1", tech.name)] and result.unexpected == []
+    assert result.recovered == ["A-2"] and result.found == ["A-2"] and result.missing == []
+    lost = queries.by_tag(db.session, "A-2")
+    assert lost.status == "in_stock"
+    assert [e.kind for e in queries.timeline(db.session, lost.id)][-2:] == ["found", "seen"]
+
+
 def test_replacing_an_asset_keeps_the_link_and_retires_the_old_one(make_user):
     m = a_model()
     an_asset("OLD-1", model=m, pool=None)

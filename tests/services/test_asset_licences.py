@@ -31,6 +31,15 @@ def test_seats_go_to_assets_or_people_and_run_out(make_user):
     assert [s.holder for s in queries.open_seats(db.session, licence_id=lic.id)][0] == "IT-1"
 
 
+def test_an_assets_timeline_shows_a_seat_given_and_taken_back():
+    asset = an_asset("IT-1", model=a_model("Dell", "Latitude", "IT"), pool=None)
+    lic = services.create_licence(name="CAD Pro", seats=1, expires_on=None, uow=UnitOfWork())
+    seat = services.assign_seat(licence_id=lic.id, tag="IT-1", actor_id=None, uow=UnitOfWork())
+    services.release_seat(seat_id=seat.id, uow=UnitOfWork())
+    notes = [e.data for e in queries.timeline(db.session, asset.id) if e.kind == "note"]
+    assert notes == [{"licence": "CAD Pro", "seat": "assigned"}, {"licence": "CAD Pro", "seat": "released"}]
+
+
 def test_a_warranty_extension_moves_the_warranty_end_and_expiries_feed_the_alert_list(make_user):
     an_asset("LN-0001")
     end = today() + timedelta(days=10)

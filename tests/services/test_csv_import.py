@@ -16,8 +16,9 @@ from app.csvio.services import run_import
 from app.extensions import db
 from app.locations.models import Location
 from app.scanning.models import ScanCode
+from app.stock import orders
 from app.stock import queries as stock_queries
-from app.stock.models import Item, ItemBarcode, StockMovement
+from app.stock.models import Item, ItemBarcode, Order, OrderLine, StockMovement
 from app.uow import UnitOfWork
 from tests.stock_fixtures import new_ean
 
@@ -188,6 +189,55 @@ def test_assets_report_dates_statuses_people_and_places_and_register_a_clean_fil
                                                                   ("LN-0002", "deployed", "A-01")]
     assert assets[1].assignee_id == warehouse.staff_id
     assert count(AssetEvent) == 2 and db.session.get(ScanCode, "LN-0001").kind == "asset"
+
+
+# --- orders ----------------------------------------------------------------------------------------------------------
+
+def test_a_dry_run_of_orders_lists_every_problem_by_line_and_column_and_writes_nothing(warehouse, make_item):
+    make_item("BOLT-M6")
+    make_item("NUT-M6")
+    orders.create_order(customer="Old", lines=[("BOLT-M6", 1)], actor_id=None, number="SO-OLD", uow=UnitOfWork())
+    text = ("order,customer,sku,quantity,ship_to,site\n"
+            "SO-1,Café,BOLT-M6,5,Main Street 1,WH\n"     # 2 fine
+            "SO-1,Café,NUT-M6,5,,\n"                     # 3 fine: the second line of SO-1
+            "SO-1,Bakery,NUT-M6,2,,\n"                   # 4 another customer for SO-1, and NUT-M6 again
+            "SO-1,Café,BOLT-M6,1,,\n"                    # 5 BOLT-M6 is on SO-1 already
+            "SO-2,Café,NOPE,0,,Z-99\n"                   # 6 unknown item, zero quantity, unknown site
+            "SO-OLD,Old,NUT-M6,1,,\n"                    # 7 an order already in Storekeeper
+            ",,BOLT-M6,1.5,,\n"                          # 8 no order number, no customer, half a unit
+            "4006381333931,Café,BOLT-M6,1,,\n"           # 9 a number that scans as a product barcode
+            "SO-3,Café,NUT-M6,2,Elsewhere,WH\n"          # 10 fine
+            "SO-3,Café,BOLT-M6,2,Somewhere else,\n")     # 11 another address for SO-3
+    before = snapshot() + [count(Order), count(OrderLine)]
+    report = run("orders", text, dry_run=True)
+    assert where(report) == [(4, "customer"), (5, "sku"), (6, "quantity"), (6, "site"), (6, "sku"), (7, "order"),
+                             (8, "customer"), (8, "order"), (8, "quantity"), (9, "order"), (11, "ship_to")]
+    by_place = {(p.line, p.column): p.message for p in report.problems}
+    assert "is for Café on an earlier line" in by_place[(4, "customer")]
+    assert "on the order twice" in by_place[(5, "sku")]
+    assert "already used" in by_place[(7, "order")]
+    assert "product barcode" in by_place[(9, "order")]
+    assert not report.applied and snapshot() + [count(Order), count(OrderLine)] == before
+
+
+def test_a_clean_orders_file_makes_each_order_with_its_lines_open_and_scannable(warehouse, make_item):
+    make_item("BOLT-M6")
+    make_item("NUT-M6")
+    text = ("order,customer,sku,quantity,ship_to,site\n"
+            "SO-1,Café,BOLT-M6,5,Main Street 1,WH\n"
+            "SO-2,Bakery,NUT-M6,3,,\n"
+            "so-1,Café,NUT-M6,2,,\n")
+    assert run("orders", text, dry_run=True).ok and count(Order) == 0
+    report = run("orders", text, actor_id=warehouse.manager_id)
+    assert report.applied, report.problems
+    first = orders.get_order(db.session, "SO-1")
+    assert (first.customer, first.ship_to, first.site.code, first.status) == ("Café", "Main Street 1", "WH", "open")
+    assert [(x.item.sku, x.ordered_qty) for x in first.lines] == [("BOLT-M6", 5), ("NUT-M6", 2)]
+    assert [(x.item.sku, x.ordered_qty) for x in orders.get_order(db.session, "SO-2").lines] == [("NUT-M6", 3)]
+    assert db.session.get(ScanCode, "SO-2").kind == "order"
+    # One bad line and none of the file's orders is made.
+    assert not run("orders", "order,customer,sku,quantity\nSO-5,X,BOLT-M6,1\nSO-6,X,NOPE,1\n").applied
+    assert db.session.scalar(select(Order).where(Order.number == "SO-5")) is None
 
 
 # --- users -----------------------------------------------------------------------------------------------------------

@@ -66,6 +66,31 @@ def test_logging_the_repair_of_an_asset_in_the_workshop_closes_it_and_puts_it_ba
     assert "noisy fan" in db.session.get(MaintenanceRecord, result.record_id).findings
 
 
+def test_a_unit_set_aside_for_a_reservation_comes_back_from_maintenance_still_set_aside(make_user):
+    from app.assets import services as assets
+    from app.assets.models import Reservation
+
+    holder, other = make_user("technician"), make_user("technician")
+    asset = an_asset("LN-0001")
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=1)
+    res = assets.reserve(tag="LN-0001", holder_id=holder.id, starts_at=start, ends_at=start + timedelta(hours=4),
+                         actor_id=holder.id, uow=UnitOfWork())
+    assets.fulfil_reservation(reservation_id=res.id, tag="LN-0001", actor_id=holder.id, scan_id=sid(),
+                              uow=UnitOfWork())
+    services.open_maintenance(tag="LN-0001", kind="inspection", findings=None, actor_id=holder.id, scan_id=sid(),
+                              uow=UnitOfWork())
+    log(holder, kind="inspection")
+    assert asset_queries.by_tag(db.session, "LN-0001").status == "reserved"
+    with pytest.raises(assets.ReservedForSomeoneElse, match="set aside for"):
+        assets.check_out(tags=["LN-0001"], due_on=today() + timedelta(days=1), borrower_id=other.id,
+                         actor_id=other.id, scan_id=sid(), uow=UnitOfWork())
+    db.session.rollback()
+    assets.check_out(tags=["LN-0001"], due_on=today() + timedelta(days=1), borrower_id=holder.id,
+                     actor_id=holder.id, scan_id=sid(), uow=UnitOfWork())
+    assert db.session.get(Reservation, res.id).state == "collected"
+    assert asset_queries.replayed_status(db.session, asset.id) == "checked_out"
+
+
 def test_a_second_open_record_for_the_same_asset_is_refused(make_user):
     tech = make_user("technician")
     an_asset("LN-0001")

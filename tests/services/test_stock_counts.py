@@ -77,3 +77,37 @@ def test_a_recount_replaces_the_first_count(warehouse, make_item, put_stock, who
     assert (line.previous_count, line.counted, line.variance) == (9, 5, 0)
     counting.approve_count(number=number, who=who(actor_id=warehouse.manager_id), uow=U())
     assert db.session.query(StockMovement).filter_by(kind="count_adjustment").count() == 0
+
+
+def test_an_expired_lot_is_counted_with_a_warning_and_its_variance_approved(warehouse, make_item, put_stock, who,
+                                                                           expire_lot):
+    from datetime import date, timedelta
+
+    item = make_item("CNT-LOT", tracking="lot")
+    put_stock(item, "A-01", 4, lot="OLD1", expiry=date.today() + timedelta(days=30))
+    expire_lot(item, "OLD1")
+    number = counting.create_count(location_code="A-01", blind=False, actor_id=None, uow=U()).number
+    r = counting.count_scan(number=number, location_code="A-01", code=item.ean, lot="OLD1", quantity=3, who=who(),
+                            uow=U())
+    assert (r.lot, r.counted, r.expected) == ("OLD1", "3", "4")
+    assert any("expired" in n for n in r.notes)
+    counting.submit_count(number=number, who=who(), uow=U())
+    counting.approve_count(number=number, who=who(actor_id=warehouse.manager_id), default_reason="expired", uow=U())
+    from app.locations.queries import by_code
+
+    assert queries.balance_of(db.session, item.id, by_code(db.session, "A-01").id, "OLD1").on_hand == 3
+    assert queries.verify(db.session) == []
+
+
+def test_the_report_says_which_bins_of_the_scope_were_counted_and_which_were_not(warehouse, make_item, put_stock,
+                                                                                  who):
+    a, b = make_item("CNT-A"), make_item("CNT-B")
+    put_stock(a, "A-01", 4)
+    put_stock(b, "A-03", 2)
+    number = counting.create_count(location_code="WH-A", actor_id=None, uow=U()).number
+    counting.count_scan(number=number, location_code="A-01", code=a.ean, quantity=4, who=who(), uow=U())
+    counting.submit_count(number=number, who=who(), uow=U())
+    rep = counting.report(db.session, number)
+    assert [x.code for x in rep.bins_counted] == ["A-01"]
+    assert [x.code for x in rep.bins_not_counted] == ["A-02", "A-03"]  # A-03 held stock: also expected, not found
+    assert [(x.item.sku, x.location.code) for x in rep.not_found] == [("CNT-B", "A-03")]

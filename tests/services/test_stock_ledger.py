@@ -164,6 +164,48 @@ def test_lot_tracked_items_refuse_a_missing_lot_and_an_expired_lot(warehouse, ma
     assert db.session.query(StockMovement).count() == 0
 
 
+def test_an_expired_lot_on_the_shelf_can_be_moved_and_taken_back_but_not_picked_issued_consumed_or_received(
+        warehouse, make_item, put_stock, who, expire_lot):
+    item = make_item(tracking="lot")
+    put_stock(item, "A-01", 5, lot="OLD1", expiry=date.today() + timedelta(days=30))
+    expire_lot(item, "OLD1")
+    moved = stock.relocate(sku=item.sku, from_code="A-01", to_code="A-02", quantity=2, lot="OLD1", who=who(), uow=U())
+    assert on_hand(item.id, "A-02", "OLD1") == 2
+    assert moved.notes == [f"Lot OLD1 expired on {date.today() - timedelta(days=1)}: keep it apart, it cannot be "
+                           "picked or issued."]
+    back = stock.return_stock(sku=item.sku, location_code="A-02", quantity=1, lot="OLD1", reason="Customer return",
+                              who=who(), uow=U())
+    assert on_hand(item.id, "A-02", "OLD1") == 3 and "expired" in back.notes[0]
+    before = db.session.query(StockMovement).count()
+    for refused in (
+        lambda: stock.take_out(sku=item.sku, location_code="A-01", quantity=1, lot="OLD1", who=who(), uow=U()),
+        lambda: stock.take_out(kind="issue", sku=item.sku, location_code="A-01", quantity=1, lot="OLD1",
+                               reference="JOB-1", who=who(), uow=U()),
+        lambda: stock.receive(sku=item.sku, location_code="A-01", quantity=1, lot="OLD1", who=who(), uow=U()),
+    ):
+        with pytest.raises(Invalid, match="Lot OLD1 expired on"):
+            refused()
+    with U() as uow, pytest.raises(Invalid, match="Lot OLD1 expired on"):
+        stock.consume_within(uow, sku=item.sku, location_code="A-01", quantity=1, lot="OLD1", reference="MNT-1",
+                             actor_id=warehouse.staff_id)
+    assert db.session.query(StockMovement).count() == before
+    assert on_hand(item.id, "A-01", "OLD1") == 3
+    assert queries.verify(db.session) == []
+
+
+def test_a_return_keeps_its_reason_and_reference_and_refuses_a_reason_too_long(warehouse, make_item, put_stock, who):
+    item = make_item()
+    put_stock(item, "A-01", 2, cost="4")
+    r = stock.return_stock(sku=item.sku, location_code="A-01", quantity=3, reason="Unused from a job",
+                           reference=" JOB-17 ", who=who(), uow=U())
+    mv = db.session.get(StockMovement, r.movement_ids[0])
+    assert (mv.kind, mv.quantity, mv.reason, mv.reference, mv.unit_cost) == ("return", 3, "Unused from a job",
+                                                                             "JOB-17", 4)
+    with pytest.raises(Invalid, match="reason is at most 40"):
+        stock.return_stock(sku=item.sku, location_code="A-01", quantity=1, reason="x" * 41, who=who(), uow=U())
+    assert on_hand(item.id, "A-01") == 5 and queries.verify(db.session) == []
+
+
 def test_picking_from_a_bin_without_the_item_is_refused(warehouse, make_item, put_stock, who):
     item = make_item()
     put_stock(item, "A-01", 5)
@@ -217,6 +259,21 @@ def test_flask_stock_verify_exits_non_zero_when_a_balance_disagrees(app, warehou
     bad = runner.invoke(args=["stock", "verify"])
     assert bad.exit_code == 1, (bad.output, bad.exception)
     assert "MISMATCH" in bad.output
+
+
+def test_verify_finds_a_promise_no_order_allocation_holds(warehouse, make_item, put_stock):
+    from sqlalchemy import select
+
+    from app.stock.models import StockBalance
+
+    item = make_item()
+    put_stock(item, "A-01", 3)
+    assert queries.verify(db.session) == []
+    balance = db.session.scalar(select(StockBalance).where(StockBalance.item_id == item.id))
+    balance.allocated = Decimal(2)  # promised, behind the services' back: no order line holds it
+    db.session.flush()
+    [problem] = queries.verify(db.session)
+    assert problem.what == "allocated" and "2 promised, but order allocations hold 0" in str(problem)
 
 
 def test_a_serial_number_is_in_stock_once_and_moves_one_at_a_time(warehouse, make_item, put_stock, who):

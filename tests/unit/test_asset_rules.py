@@ -119,7 +119,7 @@ def test_straight_line_with_salvage_and_a_partial_first_year_full_month_conventi
     assert rules.book_value(a, date(2025, 6, 30)) == D("9500.00")
     # In the month of purchase a whole month is gone: 12,000 − 10,000/60 = 11,833.33
     assert rules.book_value(a, date(2024, 4, 15)) == D("11833.33")
-    assert rules.book_value(a, date(2024, 4, 14)) == D("12000.00")
+    assert rules.book_value(a, date(2024, 4, 14)) == D("0.00")  # the day before it was bought
     assert rules.book_value(a, date(2040, 1, 1)) == D("2000.00")
 
 
@@ -228,3 +228,10 @@ def test_any_accepted_history_replays_to_the_status_reached_step_by_step(initial
         history.append((kind, {}))
         assert status in rules.STATUSES
     assert rules.replay(history) == status
+
+
+def test_a_refused_transition_says_what_cannot_be_done_in_plain_words():
+    with pytest.raises(rules.ImpossibleTransition, match="It is retired, so it cannot be sent to maintenance"):
+        rules.transition("retired", "maintenance_opened")
+    with pytest.raises(rules.ImpossibleTransition, match="only a lost asset is"):
+        rules.transition("in_stock", "found")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import barcode
@@ -147,3 +148,81 @@ def test_the_svg_decodes_back_to_the_same_scan_key_with_zxing(make, payload, fmt
     assert len(found) == 1
     assert re.sub(r"[^a-z0-9]", "", str(found[0].format).split(".")[-1].lower()) == fmt
     assert parse(found[0].text).key == parse(payload).key
+
+
+def _css_vars(key: str) -> dict[str, str]:
+    css = (CSS / "labels.css").read_text()
+    return dict(re.findall(r"--([a-z]+):\s*([^;]+);", re.search(r"\.sheet-" + re.escape(key) + r" \{([^}]*)\}",
+                                                                   css).group(1)))
+
+
+def _printed_runs(svg: str) -> tuple[float, list[int], list[int]]:
+    """From a placed linear symbol's SVG: the printed width of one module in mm, the widths (in modules) of its
+    bars and of the spaces between them."""
+    width_mm = float(re.search(r'<svg width="([\d.]+)mm"', svg).group(1))
+    view_width = float(re.search(r'viewBox="0 0 ([\d.]+) 1"', svg).group(1))
+    bars = [(int(x), int(w)) for x, w in re.findall(r"M(\d+) 0h(\d+)", svg)]
+    spaces = [x2 - (x1 + w1) for (x1, w1), (x2, _) in zip(bars, bars[1:], strict=False)]
+    return width_mm / view_width, [w for _, w in bars], spaces
+
+
+SHORT_CODES = ["WH1-A1-1", "LN-0001", "BOLT-M6", "Z1-00", "KIT-01", "A-01"]
+PRODUCT_CODES = ["4006381333931", "036000291452", "96385074"]
+
+
+@pytest.mark.parametrize("key", list(rules.LAYOUTS))
+def test_on_every_layout_the_narrowest_bar_and_space_print_at_least_the_minimum_in_whole_printer_dots(key):
+    lay = rules.LAYOUTS[key]
+    css = _css_vars(key)
+    bar_box_mm = _mm(css["lw"]) - 2 * _mm(css["pad"])  # the label's physical width inside its padding
+    symbols_ = [symbols.linear("code128", c) for c in SHORT_CODES] + [symbols.product_barcode(c, "X")
+                                                                      for c in PRODUCT_CODES]
+    placed, notes = rules.fit([_Label(s) for s in symbols_], lay)
+    assert notes == [] and all(p.bars is not None for p in placed), "short codes and EANs keep their bars"
+    for p in placed:
+        svg = str(p.bars.svg)
+        module, bars, spaces = _printed_runs(svg)
+        narrowest = min(bars + spaces) * module
+        assert narrowest >= rules.MIN_MODULE_MM[p.bars.symbology], (key, p.bars.data, narrowest)
+        dots = module / (25.4 / 203)
+        assert abs(dots - round(dots)) < 0.01, f"{p.bars.data} on {key}: {dots:.2f} dots per module"
+        assert module * float(re.search(r'viewBox="0 0 ([\d.]+) 1"', svg).group(1)) <= bar_box_mm + 0.01
+        assert "style=" not in svg
+
+
+@dataclass(frozen=True)
+class _Label:
+    bars: symbols.Symbol | None
+
+
+def test_a_20_character_sku_on_a_2x1_label_gets_the_qr_only_and_a_warning_naming_it():
+    long_sku = symbols.linear("code128", "HYDRAULIC-HOSE-1234X")
+    placed, notes = rules.fit([_Label(long_sku), _Label(symbols.linear("code128", "RAG-1"))],
+                              rules.layout("thermal-2x1"))
+    assert placed[0].bars is None and placed[1].bars is not None
+    assert notes == ["Code 128 of HYDRAULIC-HOSE-1234X does not fit a 2 × 1 in label; the label carries the QR "
+                     "only. It fits a 4 × 2 in label."]
+
+
+def test_on_a_2x1_label_an_ean_13_prints_at_no_less_than_80_percent_of_nominal():
+    placed, _ = rules.fit([_Label(symbols.product_barcode("4006381333931", "X"))], rules.layout("thermal-2x1"))
+    module, _, _ = _printed_runs(str(placed[0].bars.svg))
+    assert module / 0.33 >= 0.8
+
+
+def test_the_warnings_of_a_whole_sheet_of_long_codes_stay_short():
+    labels = [_Label(symbols.linear("code128", f"VERY-LONG-PART-{i:05d}")) for i in range(40)]
+    placed, notes = rules.fit(labels, rules.layout("thermal-2x1"))
+    assert all(p.bars is None for p in placed)
+    assert len(notes) == rules.MAX_NOTES + 1 and notes[-1] == "35 more labels carry the QR only for the same reason."
+
+
+@pytest.mark.parametrize("key", list(rules.LAYOUTS))
+def test_the_padding_of_each_label_in_the_stylesheet_is_the_one_the_bars_are_fitted_to(key):
+    assert _mm(_css_vars(key)["pad"]) == rules.LAYOUTS[key].pad_mm
+
+
+def test_a_placed_symbol_has_a_physical_width_as_an_attribute_and_still_no_style():
+    sym = symbols.linear("code128", "A-01").sized(0.25)
+    head = str(sym.svg).split(">")[0]
+    assert f'width="{sym.modules * 0.25:g}mm"' in head and "style=" not in head and sym.width_mm == sym.modules * 0.25

@@ -103,3 +103,13 @@ def test_every_body_with_its_computed_check_digit_is_a_valid_gtin(body):
     digits = body + str(gtin_check_digit(body))
     if len(digits) in (8, 12, 13, 14):
         assert parse(digits).key == digits.zfill(14)
+
+
+def test_a_gs1_string_cut_off_inside_its_gtin_is_called_cut_short_not_unknown():
+    with pytest.raises(Invalid, match=r"cut short: the GTIN \(AI 01\) needs 14 digits, and only 13 were read"):
+        parse("010950600013435")
+
+
+def test_an_impossible_expiry_quotes_the_date_alone():
+    with pytest.raises(Invalid, match=r"not a real date in YYMMDD form \(got '251331'\)\.$"):
+        parse("0107032069804988172513311012A")

@@ -14,6 +14,7 @@ from app.stock.rules import (
     Layer,
     average_after_receipt,
     check_lot,
+    expiry_warning,
     gtin_check_digit,
     parse_quantity,
     plan_issue,
@@ -84,6 +85,18 @@ def test_lots_are_required_for_tracked_items_and_expired_lots_refused():
         check_lot("lot", True, "L1", None, today, incoming=True)
     with pytest.raises(Invalid, match="expired"):
         check_lot("lot", False, "L1", today - timedelta(days=1), today, incoming=False)
+
+
+def test_an_expired_lot_passes_only_where_it_is_counted_moved_or_taken_back_and_is_said_to_be_expired():
+    today = date(2026, 11, 25)
+    yesterday = today - timedelta(days=1)
+    assert check_lot("lot", False, "L1", yesterday, today, incoming=False, allow_expired=True) == "L1"
+    assert check_lot("lot", False, "L1", yesterday, today, incoming=True, allow_expired=True) == "L1"
+    with pytest.raises(Invalid, match="expired on 2026-11-24"):
+        check_lot("lot", False, "L1", yesterday, today, incoming=True)
+    assert expiry_warning("L1", yesterday, today) == (
+        "Lot L1 expired on 2026-11-24: keep it apart, it cannot be picked or issued.")
+    assert expiry_warning("L1", today, today) is None and expiry_warning("", yesterday, today) is None
 
 
 def test_check_digits_match_gs1():

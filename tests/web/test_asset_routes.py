@@ -248,6 +248,16 @@ def test_the_register_form_shows_the_classification_of_the_cost_and_life_given(l
     assert 'data-verdict="inventory"' in html
 
 
+def test_a_new_stock_item_is_classified_by_the_same_rule_as_an_asset(login):
+    c = login("manager")
+    form = c.get("/stock/items/new").get_data(as_text=True)
+    assert "/assets/classify/verdict?for=item" in form and 'name="useful_life_months"' in form
+    html = c.hx_get("/assets/classify/verdict?for=item&standard_cost=1500&useful_life_months=36").get_data(as_text=True)
+    assert 'data-verdict="asset"' in html and "asset register" in html
+    html = c.hx_get("/assets/classify/verdict?for=item&standard_cost=2.50&useful_life_months=36").get_data(as_text=True)
+    assert 'data-verdict="inventory"' in html and "below the capitalization threshold" in html
+
+
 def test_a_manager_scanning_an_unknown_tag_is_offered_to_register_it(login):
     html = login("manager").hx_get("/scan/resolve?code=NEW-777").get_data(as_text=True)
     assert "Register as an asset" in html and "/assets/new?tag=NEW-777" in html
@@ -410,3 +420,103 @@ def test_a_technician_records_the_configuration_of_an_it_asset(login):
     assert "Windows 11 23H2" in c.get("/assets/IT-1").get_data(as_text=True)
     bad = c.post("/assets/IT-1/config", data={"name": " "})
     assert bad.status_code == 422 and "Name what is configured" in bad.get_data(as_text=True)
+
+
+# ------------------------------------------------------------------------------------------- badges and rental stock
+
+def test_a_persons_badge_scans_as_them_and_offers_a_check_out_to_them(login, make_user):
+    from app.auth.rules import badge_code
+
+    tech = make_user("technician")
+    an_asset("LN-0001")
+    c = login("manager")
+    c.post("/assets/checkout", data=checkout_form(tags=f"{badge_code(tech.id)} LN-0001"))
+    resp = login("technician").hx_get(f"/scan/resolve?code={badge_code(tech.id).lower()}")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and tech.name in html and "LN-0001" in html  # what they have out
+    assert f"/assets/checkout?borrower_id={tech.id}" in html
+
+
+def test_scanning_a_badge_then_the_asset_checks_it_out_to_that_person(login, make_user):
+    from app.auth.rules import badge_code
+
+    tech = make_user("technician")
+    an_asset("LN-0001")
+    c = login("manager")
+    first = c.post("/assets/checkout", data=checkout_form(tags=badge_code(tech.id)), htmx=True)
+    html = first.get_data(as_text=True)
+    assert first.status_code == 200 and f"Checking out to {tech.name}" in html
+    assert f'<option value="{tech.id}" selected>' in html and count(Loan) == 0  # nothing written yet
+    resp = c.post("/assets/checkout", data=checkout_form(tags="LN-0001", borrower_id=str(tech.id)), htmx=True)
+    assert resp.status_code == 200
+    # The badge and the asset in one go, in either order, also in a batch: the badge names the borrower.
+    an_asset("LN-0002")
+    batch = c.post("/assets/checkout", data={**checkout_form(tags=badge_code(tech.id)), "collect": "1",
+                                             "batch": "LN-0002"}, htmx=True)
+    assert f"To {tech.name}: 1 in the batch" in batch.get_data(as_text=True)
+    c.post("/assets/checkout", data=checkout_form(tags=f"LN-0002 {badge_code(tech.id)}"), htmx=True)
+    loans = db.session.scalars(select(Loan).order_by(Loan.id)).all()
+    assert [(loan.asset.tag, loan.borrower_id) for loan in loans] == [("LN-0001", tech.id), ("LN-0002", tech.id)]
+
+
+def test_a_deactivated_persons_badge_is_refused_at_check_out(login, make_user):
+    from app.auth import services as accounts
+    from app.auth.rules import badge_code
+    from app.uow import UnitOfWork
+
+    admin = make_user("admin")
+    gone = make_user("technician")
+    accounts.set_active(user_id=gone.id, active=False, actor_id=admin.id, uow=UnitOfWork())
+    an_asset("LN-0001")
+    resp = login("manager").post("/assets/checkout", data=checkout_form(tags=f"{badge_code(gone.id)} LN-0001"),
+                                 htmx=True)
+    assert resp.status_code == 422 and "deactivated" in resp.get_data(as_text=True)
+    assert count(Loan) == 0
+
+
+def test_badges_print_as_labels(login, make_user):
+    from app.auth.rules import badge_code
+
+    tech = make_user("technician")
+    c = login("manager")
+    one = c.get(f"/labels/code/{badge_code(tech.id)}")
+    assert one.status_code == 200 and badge_code(tech.id) in one.get_data(as_text=True)
+    assert tech.name in one.get_data(as_text=True)
+    sheet = c.get(f"/labels/sheet?kind=person&code={badge_code(tech.id)}&layout=a4-3x8").get_data(as_text=True)
+    assert tech.name in sheet and c.user.name not in sheet  # only the badge asked for
+
+
+def test_a_rental_unit_counts_as_available_stock_of_its_item(login, make_item):
+    from app.assets.services import AssetFields
+
+    item = make_item("RENT-DRILL", tracking="serial")
+    plain = make_item("PLAIN-1")
+    m = a_model("Hilti", "TE 30", "Power tools")
+    c = login("manager")
+    form = {"tag": "RN-0001", "status": "in_stock", "model_id": str(m.id), "serial": "H-1", "pool": "rental",
+            "stock_sku": "rent-drill", "cost": "0", "depreciation_method": "none"}
+    assert c.post("/assets/new", data=form).status_code == 303
+    assert c.post("/assets/new", data={**form, "tag": "RN-0002", "serial": "H-2"}).status_code == 303
+    page = c.get(f"/stock/items/{item.sku}").get_data(as_text=True)
+    assert "Rental units" in page and "2 available of 2 (0 out)" in page
+    assert "RENT-DRILL" in c.get("/assets/RN-0001").get_data(as_text=True)
+    login("technician").post("/assets/checkout", data=checkout_form(tags="RN-0001"))
+    hub = login("staff").hx_get(f"/scan/resolve?code={item.ean}").get_data(as_text=True)
+    assert "1 available of 2 (1 out)" in hub
+    # Only a serial-numbered rental unit of a serial-tracked item; nothing is written otherwise.
+    for bad, status, says in (({"pool": "loaner"}, 422, "rental pool"), ({"stock_sku": plain.sku}, 422,
+                              "not tracked by serial"), ({"stock_sku": "NOPE"}, 404, "No stock item"),
+                              ({"serial": ""}, 422, "serial number")):
+        resp = c.post("/assets/new", data={**form, "tag": "RN-0009", **bad})
+        assert resp.status_code == status and says in resp.get_data(as_text=True), bad
+    assert queries.by_tag(db.session, "RN-0009") is None
+    # Editing it out of stock (an empty SKU) unlinks it; an API-style edit without the field keeps the link.
+    unit = queries.by_tag(db.session, "RN-0002")
+    assets_services = __import__("app.assets.services", fromlist=["edit_asset"])
+    from app.uow import UnitOfWork
+
+    fields = AssetFields(model_id=m.id, serial="H-2", pool="rental", depreciation_method="none")
+    assets_services.edit_asset(asset_id=unit.id, fields=fields, actor_id=None, uow=UnitOfWork())
+    assert queries.rental_stock(db.session, item.id).units == 2
+    c.post("/assets/RN-0002/edit", data={**form, "stock_sku": ""})
+    assert queries.rental_stock(db.session, item.id).units == 1

@@ -113,7 +113,7 @@ def test_an_export_imports_back_unchanged(login, warehouse, make_item):
     assert m7.name == "=Bolt" and sorted(b.level for b in m7.barcodes) == ["case", "each"]
 
 
-@pytest.mark.parametrize("kind", ["items", "locations", "assets", "stock"])
+@pytest.mark.parametrize("kind", ["items", "locations", "assets", "stock", "orders"])
 def test_each_kind_has_a_sample_file_with_the_expected_header(login, kind):
     resp = login("manager").get(f"/csv/{kind}/template.csv")
     assert resp.status_code == 200
@@ -184,3 +184,24 @@ def test_locations_assets_and_stock_export_in_their_import_columns(login, wareho
     resp = upload(c, "stock", c.get("/csv/stock/export.csv").get_data())
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200 and "Columns ignored" in html and "name" in html
+
+
+def test_orders_are_checked_then_imported_over_http_and_land_in_the_order_list(login, warehouse, make_item):
+    make_item("BOLT-M6")
+    make_item("NUT-M6")
+    c = login("manager")
+    assert b"/csv/orders/import" in c.get("/stock/orders").data
+    sample = c.get("/csv/orders/template.csv").get_data()
+    checked = upload(c, "orders", sample)
+    assert checked.status_code == 200, problems(checked.get_data(as_text=True))
+    bad = upload(c, "orders", "order,customer,sku,quantity\nSO-9,Café,BOLT-M6,two\nSO-9,Bakery,NUT-M6,1\n",
+                 mode="apply")
+    assert bad.status_code == 422 and problems(bad.get_data(as_text=True)) == [("2", "quantity")]
+    done = upload(c, "orders", sample, mode="apply", htmx=True)
+    assert done.status_code == 200 and "orders-imported" in done.headers["HX-Trigger"]
+    listed = c.get("/stock/orders").get_data(as_text=True)
+    assert "SO-2001" in listed and "SO-9" not in listed
+    exported = rows(c.get("/csv/orders/export.csv"))
+    assert exported[0] == KINDS["orders"].names + ["status"]
+    assert exported[1:] == [["SO-2001", "Harbour Café", "BOLT-M6", "50", "Harbour Café, Main Street 1", "", "open"],
+                            ["SO-2001", "Harbour Café", "NUT-M6", "50", "Harbour Café, Main Street 1", "", "open"]]

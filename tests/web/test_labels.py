@@ -12,7 +12,7 @@ from app.locations.services import create_location
 from app.uow import UnitOfWork
 from tests.asset_helpers import an_asset
 
-LABEL = re.compile(r'<article class="label label-(\w+)" data-code="([^"]+)"')
+LABEL = re.compile(r'<article class="label label-(\w+)[^"]*" data-code="([^"]+)"')
 
 
 def _labels(html: str) -> list[tuple[str, str]]:
@@ -149,3 +149,67 @@ def test_every_qr_payload_resolves_in_the_scan_hub_to_the_labelled_thing(login, 
     assert ("item", "BOLT-M6") in seen and ("asset", "LN-0001") in seen and ("kit", "KIT-01") in seen
     assert ("location", "Z1-00") in seen
     assert all(kind != "unknown" for kind, _ in seen)
+
+
+def _print_link(html: str) -> str:
+    return re.search(r'href="(/labels/code/[^"]+)"[^>]*data-print-label', html).group(1)
+
+
+def test_receiving_an_item_offers_to_print_its_label_right_away(login, make_item):
+    import uuid
+
+    item = make_item("BOLT-M6", name="Bolt M6", tracking="lot")
+    c = login("staff")
+    done = c.post("/stock/receive", htmx=True, data={"scan_id": uuid.uuid4().hex, "source": "wedge",
+                                                      "scan": item.ean, "dst": "WH-DOCK", "lot": "L-7"})
+    assert done.status_code == 200 and "Received" in done.text and "lot L-7" in done.text
+    link = _print_link(done.text)
+    assert link == "/labels/code/BOLT-M6"
+    label = c.get(link)
+    assert label.status_code == 200 and _labels(label.text) == [("item", "BOLT-M6")]
+
+
+def test_a_step_of_the_receive_flow_offers_no_label_yet(login, make_item):
+    import uuid
+
+    make_item("BOLT-M6")
+    step = login("staff").post("/stock/receive", htmx=True,
+                               data={"scan_id": uuid.uuid4().hex, "source": "wedge", "scan": "WH-DOCK"})
+    assert step.status_code == 200 and "data-print-label" not in step.text
+
+
+def test_the_item_page_offers_its_label(login, make_item):
+    make_item("BOLT-M6", name="Bolt M6")
+    c = login("staff")
+    link = _print_link(c.get("/stock/items/BOLT-M6").text)
+    assert _labels(c.get(link).text) == [("item", "BOLT-M6")]
+
+
+LONG_SKU = "HYDRAULIC-HOSE-1234X"
+
+
+def test_a_long_sku_on_a_2x1_label_prints_the_qr_only_and_the_page_says_so(login):
+    from app.stock import services as stock
+
+    stock.create_item(sku=LONG_SKU, name="Hydraulic hose", uow=UnitOfWork())
+    c = login("staff")
+    html = c.get(f"/labels/code/{LONG_SKU}?layout=thermal-2x1").text
+    assert _labels(html) == [("item", LONG_SKU)]
+    assert 'class="label label-item label-qr-only"' in html
+    assert f'data-symbology="qr" data-payload="{LONG_SKU}"' in html and 'data-symbology="code128"' not in html
+    warning = re.search(r"<p class=\"labels-warn\"[^>]*>([^<]+)</p>", html).group(1)
+    assert warning == (f"Code 128 of {LONG_SKU} does not fit a 2 × 1 in label; the label carries the QR only. "
+                       "It fits a 4 × 2 in label.")
+    # On the wide stock the bars fit, at a printable module width, and nothing is said.
+    wide = c.get(f"/labels/code/{LONG_SKU}?layout=letter-2x5").text
+    assert f'data-symbology="code128" data-payload="{LONG_SKU}"' in wide and "labels-warn" not in wide
+
+
+def test_a_sheet_names_each_code_whose_bars_were_dropped_and_prints_the_others_with_bars(login):
+    from app.stock import services as stock
+
+    stock.create_item(sku=LONG_SKU, name="Hydraulic hose", uow=UnitOfWork())
+    stock.create_item(sku="RAG-1", name="Cleaning rag", uow=UnitOfWork())
+    html = login("staff").get("/labels/sheet?kind=item&layout=thermal-2x1").text
+    assert re.findall(r'data-symbology="code128" data-payload="([^"]+)"', html) == ["RAG-1"]
+    assert re.findall(r"<p class=\"labels-warn\"[^>]*>Code 128 of ([A-Z0-9-]+) ", html) == [LONG_SKU]

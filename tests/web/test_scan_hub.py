@@ -54,3 +54,24 @@ def test_gs1_fields_are_shown_even_for_an_unknown_product(login):
 def test_the_scan_page_keeps_the_field_ready_for_a_hardware_scanner(login):
     page = login("staff").get("/scan/").data
     assert b'id="scan-code"' in page and b"autofocus" in page and b"data-scan-input" in page
+
+
+def test_scanning_an_order_number_offers_its_pick_list(login, warehouse, make_item, put_stock):
+    from app.stock import orders
+
+    item = make_item("HUB-ORD")
+    put_stock(item, "A-01", 2)
+    number = orders.create_order(customer="Café", lines=[("HUB-ORD", 2)], actor_id=None, uow=UnitOfWork()).number
+    c = login("staff")
+    waiting = c.hx_get("/scan/resolve", query_string={"code": number.lower()})
+    assert waiting.status_code == 200 and f"Order {number}".encode() in waiting.data
+    assert b"Nothing is reserved for this order yet" in waiting.data and b">Pick<" not in waiting.data
+    orders.allocate(number=number, uow=UnitOfWork())
+    resp = c.hx_get("/scan/resolve", query_string={"code": number})
+    assert json.loads(resp.headers["HX-Trigger"])["scan-succeeded"] == {"kind": "order", "code": number}
+    pick_url = f"/stock/orders/{number}/pick"
+    assert f'<a class="btn" href="{pick_url}">Pick</a>'.encode() in resp.data
+    assert b"Scan bin A-01" in c.get(pick_url).data
+    # A technician does not pick orders: the order is named, nothing is offered.
+    tech = login("technician").hx_get("/scan/resolve", query_string={"code": number})
+    assert tech.status_code == 200 and b"/pick" not in tech.data

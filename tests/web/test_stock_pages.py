@@ -127,6 +127,34 @@ def test_location_pages_list_create_show_edit_and_deactivate(manager, staff, mak
     assert bad.status_code == 409 and b"already used" in bad.data
 
 
+def test_a_van_is_given_to_its_technician_and_a_place_holding_stock_is_not_deactivated(manager, make_item, put_stock,
+                                                                                        make_user):
+    from sqlalchemy import select
+
+    from app.locations.models import Location
+
+    tech = make_user("technician")
+    resp = manager.post("/locations/new", data={"code": "van-12", "name": "Van 12", "kind": "van",
+                                                "holder_id": str(tech.id)})
+    assert resp.status_code == 303
+    assert db.session.scalar(select(Location.holder_id).where(Location.code == "VAN-12")) == tech.id
+    other = make_user("technician")
+    assert manager.post("/locations/VAN-12/edit", data={"name": "Van 12", "walk_order": "0",
+                                                         "holder_id": str(other.id)}).status_code == 303
+    db.session.rollback()
+    assert db.session.scalar(select(Location.holder_id).where(Location.code == "VAN-12")) == other.id
+    bin_with_holder = manager.post("/locations/new", data={"code": "A-77", "name": "x", "kind": "bin", "parent": "WH-A",
+                                                           "holder_id": str(tech.id)})
+    assert bin_with_holder.status_code == 422 and b"Only a van" in bin_with_holder.data
+    put_stock(make_item("KEEP-1"), "A-02", 3)
+    refused = manager.post("/locations/A-02/active", data={"active": "0"})
+    assert refused.status_code == 409 and b"still holds stock (3 \xc3\x97 KEEP-1)" in refused.data
+    zone = manager.post("/locations/WH-A/active", data={"active": "0"})  # the bin inside it holds stock too
+    assert zone.status_code == 409
+    db.session.rollback()
+    assert db.session.scalar(select(Location.active).where(Location.code == "A-02")) is True
+
+
 def test_purchase_order_pages_and_receiving_from_the_hub(manager, staff, make_item):
     make_item("PO-ITEM")
     resp = manager.post("/stock/purchase-orders/new", data={"supplier": "Acme", "lines": "PO-ITEM 10 1.50\n"})
@@ -180,6 +208,73 @@ def test_a_short_pick_over_http_needs_a_reason(staff, make_item, put_stock):
     ok = staff.post(f"/stock/orders/{number}/short", data={"allocation_id": alloc, "reason": "not_found",
                                                           "scan_id": uuid.uuid4().hex}, htmx=True)
     assert ok.status_code == 200 and "stock-changed" in json.loads(ok.headers["HX-Trigger"])
+
+
+@pytest.mark.parametrize("raw", ["abc", "99999999999", ""])
+def test_a_short_report_naming_no_real_pick_is_refused_with_422_and_changes_nothing(staff, make_item, put_stock, raw):
+    item = make_item("SHORT-2")
+    put_stock(item, "A-01", 1)
+    number = orders.create_order(customer="C", lines=[("SHORT-2", 1)], actor_id=None, uow=UnitOfWork()).number
+    orders.allocate(number=number, uow=UnitOfWork())
+    for htmx in (True, False):
+        resp = staff.post(f"/stock/orders/{number}/short", data={"allocation_id": raw, "reason": "damaged",
+                                                                "scan_id": uuid.uuid4().hex}, htmx=htmx)
+        assert resp.status_code == 422 and b"is not a pick of order" in resp.data
+    db.session.rollback()
+    line = orders.get_order(db.session, number).lines[0]
+    assert (line.short_qty, line.allocated_qty) == (0, 1)
+
+
+def test_an_order_short_of_stock_ships_what_was_picked_and_backorders_the_rest(manager, staff, make_item, put_stock):
+    item = make_item("PART-1")
+    put_stock(item, "A-01", 6)
+    resp = manager.post("/stock/orders/new", data={"customer": "Café", "lines": "PART-1 10", "allocate": "1"})
+    number = resp.headers["Location"].rsplit("/", 1)[1]
+    scan(staff, f"/stock/orders/{number}/pick", scan="A-01")
+    done = scan(staff, f"/stock/orders/{number}/pick", scan=item.ean, bin="A-01", qty="6")
+    assert done.status_code == 200 and b"4 not in stock go on a backorder when it ships" in done.data
+    scan(staff, f"/stock/orders/{number}/pack", scan=item.ean, qty="6")
+    shipped = staff.post(f"/stock/orders/{number}/ship", data={"carrier": "DHL", "tracking_number": "JD015"})
+    assert shipped.status_code == 303
+    page = staff.get(f"/stock/orders/{number}").get_data(as_text=True)
+    assert f"Backordered on <a href=\"/stock/orders/{number}-B\">{number}-B</a>" in page
+    assert "4 <span class=\"muted\">(Not in stock when allocated)</span>" in page
+    backorder = manager.get(f"/stock/orders/{number}-B").get_data(as_text=True)
+    assert f"Backorder of <a href=\"/stock/orders/{number}\">{number}</a>" in backorder
+    assert "Why backordered" in backorder and "4 not in stock when allocated" in backorder
+    listed = manager.get("/stock/orders").get_data(as_text=True)
+    assert f"backorder of {number}" in listed
+
+
+def test_a_manager_closes_an_order_with_nothing_in_stock_short_and_the_floor_cannot(manager, staff, make_item):
+    make_item("NONE-1")
+    number = orders.create_order(customer="Bakery", lines=[("NONE-1", 3)], actor_id=None, uow=UnitOfWork()).number
+    orders.allocate(number=number, uow=UnitOfWork())
+    page = manager.get(f"/stock/orders/{number}").get_data(as_text=True)
+    assert "Close short and backorder the rest" in page and "3 not in stock" in page
+    assert "Close short" not in staff.get(f"/stock/orders/{number}").get_data(as_text=True)
+    assert staff.post(f"/stock/orders/{number}/close-short").status_code == 403
+    resp = manager.post(f"/stock/orders/{number}/close-short")
+    assert resp.status_code == 303
+    page = manager.get(f"/stock/orders/{number}").get_data(as_text=True)
+    assert "backordered" in page and f"{number}-B" in page and "Cancel order" not in page
+    again = manager.post(f"/stock/orders/{number}/close-short")
+    assert again.status_code == 409 and b"cannot be closed short" in again.data
+    db.session.rollback()
+    assert orders.get_order(db.session, f"{number}-B").lines[0].ordered_qty == 3
+
+
+def test_closing_short_with_reserved_stock_needs_a_reason(manager, make_item, put_stock):
+    item = make_item("HELD-1")
+    put_stock(item, "A-01", 2)
+    number = orders.create_order(customer="C", lines=[("HELD-1", 2)], actor_id=None, uow=UnitOfWork()).number
+    orders.allocate(number=number, uow=UnitOfWork())
+    assert b"Why the 2 reserved are not picked" in manager.get(f"/stock/orders/{number}").data
+    bad = manager.post(f"/stock/orders/{number}/close-short", data={"reason": "lost"})
+    assert bad.status_code == 422 and b"Choose why the reserved stock is not picked" in bad.data
+    db.session.rollback()
+    assert orders.get_order(db.session, number).status == "allocated"
+    assert manager.post(f"/stock/orders/{number}/close-short", data={"reason": "damaged"}).status_code == 303
 
 
 def test_a_count_is_scanned_on_the_phone_and_approved_by_the_manager(manager, staff, warehouse, make_item, put_stock):
@@ -250,3 +345,75 @@ def test_scan_flow_failures_swap_into_the_panel_with_a_failure_event(manager, wa
     assert b'name="bin" value=""' in resp.data
     assert resp.data.lstrip().startswith(b'<section id="count-panel"')
     assert json.loads(resp.headers["HX-Trigger"])["scan-failed"]["code"] == "conflict"
+
+
+def test_a_lot_item_with_a_plain_barcode_is_counted_with_the_lot_typed_or_read_from_its_gs1_label(staff, make_item,
+                                                                                                  put_stock):
+    from datetime import date, timedelta
+
+    item = make_item("CNT-LOT", tracking="lot")
+    put_stock(item, "A-01", 5, lot="L1")
+    number = counting.create_count(location_code="A-01", blind=True, actor_id=None, uow=UnitOfWork()).number
+    page = staff.get(f"/stock/counts/{number}?bin=A-01")
+    assert 'name="lot"' in page.text
+    missing = scan(staff, f"/stock/counts/{number}", scan=item.ean, bin="A-01")
+    assert missing.status_code == 422 and "scan or type the lot" in missing.text and 'name="lot"' in missing.text
+    typed = scan(staff, f"/stock/counts/{number}", scan=item.ean, bin="A-01", lot="L1", qty="2")
+    assert typed.status_code == 200 and "2 × CNT-LOT" in typed.text and "lot L1" in typed.text
+    assert 'name="lot" value=""' in typed.text  # the lot went with that scan; the next one says its own
+    label = f"01{item.ean.zfill(14)}17{date.today() + timedelta(days=60):%y%m%d}10L2"
+    gs1 = scan(staff, f"/stock/counts/{number}", scan=label, bin="A-01")
+    assert gs1.status_code == 200 and "lot L2" in gs1.text
+    db.session.rollback()
+    assert sorted((x.lot, x.counted) for x in counting.get_count(db.session, number).lines) == [("L1", 2), ("L2", 1)]
+
+
+def test_an_expired_lot_on_the_shelf_is_counted_and_said_to_be_expired(staff, make_item, put_stock, expire_lot):
+    from datetime import date, timedelta
+
+    item = make_item("CNT-EXP", tracking="lot")
+    put_stock(item, "A-01", 3, lot="OLD1", expiry=date.today() + timedelta(days=10))
+    expire_lot(item, "OLD1")
+    number = counting.create_count(location_code="A-01", actor_id=None, uow=UnitOfWork()).number
+    resp = scan(staff, f"/stock/counts/{number}", scan=item.ean, bin="A-01", lot="OLD1", qty="3")
+    assert resp.status_code == 200 and "3 × CNT-EXP" in resp.text and "Lot OLD1 expired on" in resp.text
+
+
+@pytest.mark.parametrize("blind", [False, True])
+def test_a_non_blind_count_shows_what_is_expected_in_the_bin_scanned_and_a_blind_one_never(staff, make_item,
+                                                                                           put_stock, blind):
+    a, b = make_item("EXP-A"), make_item("EXP-B")
+    put_stock(a, "A-01", 7)
+    put_stock(b, "A-02", 4)
+    number = counting.create_count(location_code="WH-A", blind=blind, actor_id=None, uow=UnitOfWork()).number
+    before = staff.get(f"/stock/counts/{number}")
+    assert "Expected in" not in before.text  # no bin yet
+    step = scan(staff, f"/stock/counts/{number}", scan="A-01")
+    assert step.status_code == 200
+    if blind:
+        assert "Expected" not in step.text and "EXP-A" not in step.text
+    else:
+        assert "Expected in A-01" in step.text
+        assert "<td>EXP-A" in step.text and "<td>7</td><td>—</td>" in step.text and "EXP-B" not in step.text
+    counted = scan(staff, f"/stock/counts/{number}", scan=a.ean, bin="A-01", qty="5")
+    assert ("Expected in A-01" in counted.text) is not blind
+    if not blind:
+        assert "<td>7</td><td>5</td>" in counted.text
+    assert "EXP-B" not in counted.text
+
+
+def test_the_review_reports_bins_counted_and_not_next_to_expected_but_not_found_and_wrong_bin(manager, staff,
+                                                                                               make_item, put_stock):
+    a, b = make_item("REV-A"), make_item("REV-B")
+    put_stock(a, "A-01", 2)
+    put_stock(b, "A-03", 1)
+    put_stock(b, "DEP-01", 1)
+    number = counting.create_count(location_code="WH-A", actor_id=None, uow=UnitOfWork()).number
+    scan(staff, f"/stock/counts/{number}", scan=a.ean, bin="A-01", qty="2")
+    scan(staff, f"/stock/counts/{number}", scan=b.ean, bin="A-02")
+    staff.post(f"/stock/counts/{number}/submit")
+    review = manager.get(f"/stock/counts/{number}/review").text
+    assert "Bins counted" in review and "Counted: A-01, A-02." in review
+    assert "Nothing counted in: A-03." in review
+    assert "Expected but not found" in review and "REV-B in A-03: 1 expected" in review
+    assert "Found in the wrong bin" in review and "REV-B in A-02 — the system has it in A-03, DEP-01" in review

@@ -159,3 +159,75 @@ def test_technicians_may_not_use_the_floor_flows(login, item):
     tech = login("technician")
     assert post_scan(tech, "/stock/receive", scan=item.ean, dst="A-01").status_code == 403
     assert movements() == 0
+
+
+def carried(resp) -> dict:
+    """What the form carries to the next scan (its hidden fields and the lot, expiry and reference it shows)."""
+    import re
+
+    names = "item|src|dst|po|bin_first|lot|expiry|reference|reason"
+    found = re.findall(rf'<input (?:type="hidden" )?(?:id="\w+" )?name="({names})"[^>]*?value="([^"]*)"', resp.text)
+    return dict(found)
+
+
+def test_a_lot_and_expiry_typed_before_the_item_scan_are_received_with_it(staff, make_item):
+    lot_item = make_item("LOT-TYPED", tracking="lot", expiry_required=True)
+    expiry = (date.today() + timedelta(days=90)).isoformat()
+    resp = post_scan(staff, "/stock/receive", scan=lot_item.ean, dst="A-01", lot="L-77", expiry=expiry)
+    assert resp.status_code == 200, resp.text
+    assert "Received" in resp.text and "1 × LOT-TYPED" in resp.text and "lot L-77" in resp.text
+    db.session.rollback()
+    mv = db.session.query(StockMovement).one()
+    assert (mv.lot, mv.expiry.isoformat()) == ("L-77", expiry)
+
+
+def test_a_lot_held_for_one_item_is_not_taken_for_the_next_item_scanned(staff, make_item):
+    first, second = make_item("LOT-A", tracking="lot"), make_item("LOT-B", tracking="lot")
+    resp = post_scan(staff, "/stock/receive", scan=second.ean, item=first.ean.zfill(14), lot="LA-1")
+    assert resp.status_code == 200 and f'name="item" value="{second.ean.zfill(14)}"' in resp.text
+    assert carried(resp)["lot"] == ""
+    assert movements() == 0
+
+
+def test_put_away_item_first_then_the_dock_then_the_bin(staff, item, put_stock):
+    put_stock(item, "WH-DOCK", 10)
+    step = post_scan(staff, "/stock/put-away", scan=item.ean)
+    assert "Scan the bin to take from" in step.text
+    step = post_scan(staff, "/stock/put-away", scan="WH-DOCK", **carried(step))
+    assert carried(step)["src"] == "WH-DOCK" and carried(step)["dst"] == ""
+    assert "Scan the bin or dock it goes to" in step.text
+    done = post_scan(staff, "/stock/put-away", scan="A-01", **carried(step))
+    assert done.status_code == 200 and "Put away" in done.text and "1 × WEB-1" in done.text
+    assert carried(done)["src"] == "WH-DOCK" and carried(done)["dst"] == ""  # the dock stays, the bin was for one
+    # then bin then items, from the same dock: the bin stays for each
+    step = post_scan(staff, "/stock/put-away", scan="A-02", **carried(done))
+    assert carried(step)["bin_first"] == "1"
+    for _ in range(2):
+        step = post_scan(staff, "/stock/put-away", scan=item.ean, **carried(step))
+        assert "Put away" in step.text and carried(step)["dst"] == "A-02"
+    db.session.rollback()
+    on_hand = {loc.code: qty for loc, _lot, qty, _a in queries.on_hand_by_location(db.session, item.id)}
+    assert on_hand == {"WH-DOCK": 7, "A-01": 1, "A-02": 2}
+
+
+def test_a_return_is_scanned_item_then_bin_with_its_reason_and_applies_once(staff, login, item, put_stock):
+    put_stock(item, "A-01", 2)
+    assert b"/stock/return" in staff.get("/tasks").data  # in the floor's tasks, with receive, pick and move
+    hub = staff.hx_get(f"/scan/resolve?code={item.ean}").text  # and among the scan hub's actions for an item
+    assert f'/stock/return?item={item.ean.zfill(14)}' in hub
+    page = staff.get("/stock/return")
+    assert page.status_code == 200 and 'name="reason"' in page.text
+    step = post_scan(staff, "/stock/return", scan=item.ean, qty="3", reason="Unused from a job", reference="JOB-9")
+    assert step.status_code == 200 and "Scan the bin or dock it goes to" in step.text and movements() == 1
+    fields = {**carried(step), "qty": "3"}
+    done = post_scan(staff, "/stock/return", scan_id="return-000000001", scan="A-01", **fields)
+    assert done.status_code == 200 and "Returned" in done.text and "3 × WEB-1" in done.text
+    assert "Now 5 in A-01" in done.text and {"scan-succeeded", "stock-changed"} <= set(events(done))
+    again = post_scan(staff, "/stock/return", scan_id="return-000000001", scan="A-01", **fields)
+    assert "Already recorded" in again.text and movements() == 2
+    mv = db.session.query(StockMovement).filter_by(kind="return").one()
+    assert (mv.quantity, mv.reason, mv.reference) == (3, "Unused from a job", "JOB-9")
+    bad = post_scan(staff, "/stock/return", scan=item.ean, dst="A-01", qty="0")
+    assert bad.status_code == 422 and "more than zero" in bad.text and movements() == 2
+    assert post_scan(login("technician"), "/stock/return", scan=item.ean, dst="A-01").status_code == 403
+    assert movements() == 2
