@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..errors import Conflict, DomainError, Invalid, NotFound
+from ..scanning.models import ScanCode
 from ..scanning.registry import register_code
 from ..types import utcnow
 from ..uow import UnitOfWork
@@ -245,6 +246,9 @@ def update_details(*, user_id: int, name: str, email: str, uow: UnitOfWork) -> U
             raise Conflict(f"A user with the email {email} already exists.", field="email")
         user.name = name
         user.email = email
+        badge = s.get(ScanCode, badge_code(user.id))
+        if badge is not None:  # the badge's label is the person's name (what a scan of it says)
+            badge.label = name[:80]
         try:
             s.flush()
         except IntegrityError:

@@ -75,6 +75,19 @@ def test_admin_corrects_a_name_and_email_and_the_person_signs_in_with_the_new_em
     assert _signed_in_again(app, "theo@example.test", PASSWORD) == 401
 
 
+def test_a_renamed_persons_badge_scans_as_their_new_name(login, make_user):
+    from app.auth.rules import badge_code
+    from app.extensions import db
+    from app.scanning.models import ScanCode
+
+    tech = make_user("technician", email="theo@example.test")
+    resp = login("admin").post(f"/admin/users/{tech.id}/details", data={"name": "Theo Renamed",
+                                                                        "email": "theo@example.test"})
+    assert resp.status_code in (200, 303)
+    db.session.rollback()
+    assert db.session.get(ScanCode, badge_code(tech.id)).label == "Theo Renamed"
+
+
 def test_an_email_that_belongs_to_someone_else_is_refused_clearly_and_nothing_changes(login, make_user):
     make_user("staff", email="taken@example.test")
     tech = make_user("technician", email="theo@example.test")
