@@ -332,7 +332,10 @@ def checkout():
     if f.get("collect"):
         return _collect(batch)
     try:
+        # A badge may also sit in the batch: offline, the phone collects every scan into it (static/js/steps.js).
+        batch, batch_person = _split_badges(db.session, batch)
         scanned, person = _split_badges(db.session, _tags(f.get("tags")))
+        person = person or batch_person
     except DomainError as err:
         return failed(render_panel("assets/checkout.html", "assets/_checkout.html", status=err.status,
                                    form=_kept(f), batch=batch, error=err, **_checkout_ctx()), err)
@@ -544,10 +547,14 @@ def transfer():
 
     def run(scan):
         f = request.form
+        where = (f.get("location_code") or "").strip() or None
+        assignee = services.parse_int(f.get("assignee_id"), "assignee_id", minimum=1)
+        if where:  # a person's badge scanned where the place goes: the asset goes to that person
+            _, person = _split_badges(db.session, [where])
+            if person is not None:
+                where, assignee = None, person.id
         return services.transfer(
-            tag=f.get("tag", ""), location_code=(f.get("location_code") or "").strip() or None,
-            department=f.get("department"), assignee_id=services.parse_int(f.get("assignee_id"), "assignee_id",
-                                                                           minimum=1),
+            tag=f.get("tag", ""), location_code=where, department=f.get("department"), assignee_id=assignee,
             actor_id=current_user.id, scan_id=scan.scan_id, source=scan.source, device_time=scan.device_time,
             uow=UnitOfWork())
 

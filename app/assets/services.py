@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -28,6 +28,7 @@ from ..locations.models import Location
 from ..scanning.registry import register_code
 from ..scanning.rules import parse
 from ..stock.models import Item
+from ..stock.queries import descendant_ids
 from ..types import utcnow
 from ..uow import UnitOfWork
 from . import rules
@@ -401,9 +402,29 @@ def change_status(*, tag: str, kind: str, actor_id: int | None, note: str | None
     with uow:
         s = uow.session
         asset = lock_asset(s, tag)
+        was = asset.status
         append_event(s, asset, kind, actor_id=actor_id, note=note)
+        if kind == "lost" and was == "checked_out":
+            # Lost while out: the loan ends here (nobody can bring it back), so a found asset can go out again.
+            loan = s.scalar(select(Loan).where(Loan.asset_id == asset.id, Loan.returned_at.is_(None)))
+            if loan is not None:
+                loan.returned_at, loan.condition_in, loan.in_by_id = utcnow(), "lost", actor_id
+                loan.damage = note or "Reported lost while checked out"
+        if kind in ("retired", "lost"):
+            _cancel_bookings(s, asset, f"{asset.tag} was {rules.EVENT_LABELS[kind].lower()}")
         uow.commit()
         return asset
+
+
+def _cancel_bookings(s: Session, asset: Asset, why: str) -> None:
+    """A unit that can no longer go out frees its bookings: their holders see them cancelled, with the reason."""
+    for res in s.scalars(select(Reservation).where(Reservation.asset_id == asset.id,
+                                                   Reservation.state.in_(RESERVATION_OPEN))):
+        if res.any_unit:  # a booking for any unit: it goes back to waiting for another unit
+            res.asset_id, res.state = None, "booked"
+        else:
+            res.state = "cancelled"
+            res.note = (f"{res.note} · " if res.note else "") + why
 
 
 def dispose_asset(*, tag: str, on: date, how: str, proceeds: Decimal, actor_id: int | None,
@@ -429,6 +450,10 @@ def dispose_asset(*, tag: str, on: date, how: str, proceeds: Decimal, actor_id: 
                 raise Invalid("The disposal date is before the purchase date.", field="on")
             result = rules.dispose(dep, on=on, proceeds=proceeds)
         asset.disposed_on, asset.disposal_kind, asset.disposal_proceeds = on, how, result.proceeds
+        for seat in s.scalars(select(LicenceSeat).where(LicenceSeat.asset_id == asset.id,
+                                                        LicenceSeat.released_at.is_(None))):
+            seat.released_at = utcnow()  # a licence seat does not go to the scrapyard with the machine
+        _cancel_bookings(s, asset, f"{asset.tag} was disposed of")
         append_event(s, asset, "disposed", actor_id=actor_id, data={
             "how": how, "on": on.isoformat(), "book_value": str(result.book_value), "proceeds": str(result.proceeds),
             "gain": str(result.gain)})
@@ -459,6 +484,23 @@ def update_settings(*, capitalization_threshold: Decimal, min_useful_life_months
 # ---------------------------------------------------------------------------------------------------------------
 # Check-out and check-in
 # ---------------------------------------------------------------------------------------------------------------
+
+
+def _own_booking(s: Session, asset: Asset, holder_id: int | None, customer: str | None, *, until: datetime,
+                 now: datetime) -> Reservation | None:
+    """The borrower's own open booking of this asset, or of any unit of its model, that has begun or begins by
+    `until`: taking the unit collects it."""
+    booked = s.scalars(select(Reservation).where(
+        Reservation.state == "booked", Reservation.starts_at <= until, Reservation.ends_at > now,
+        or_(Reservation.asset_id == asset.id,
+            and_(Reservation.any_unit.is_(True), Reservation.asset_id.is_(None),
+                 Reservation.model_id == asset.model_id))).order_by(Reservation.starts_at, Reservation.id))
+    for res in booked:
+        mine = ((res.customer or "").strip().lower() == customer.strip().lower() if customer
+                else res.customer is None and res.holder_id == holder_id)
+        if mine:
+            return res
+    return None
 
 
 def _reservation_clash(s: Session, asset: Asset, *, holder_id: int | None, customer: str | None,
@@ -571,6 +613,10 @@ def check_out(
                 ):
                     raise ReservedForSomeoneElse(
                         f"{asset.tag} is set aside for {reservation.holder_label}'s reservation.", tag=tag)
+            if reservation is None:  # the holder of a booking that starts today takes it: that is the collection
+                reservation = _own_booking(s, asset, borrower_id, customer, until=rules.end_of_day(today), now=starts)
+                if reservation is not None:
+                    reservation.asset_id = asset.id
             clash = _reservation_clash(s, asset, holder_id=borrower_id, customer=customer, starts=starts, ends=ends)
             if clash:
                 raise ReservedForSomeoneElse(clash, tag=tag)
@@ -962,8 +1008,9 @@ def audit(*, location_code: str, tags: list[str], actor_id: int, scan_id: str, s
         if loc is None:
             raise Invalid("Scan the location being audited.", field="location_code")
         scanned = sorted({normalise_tag(t) for t in tags if t and t.strip()})
+        inside = descendant_ids(s, loc.id)  # a room's shelves and bins are part of its audit
         expected = {a.tag: a for a in s.scalars(select(Asset).where(
-            Asset.location_id == loc.id, Asset.status.not_in(("disposed", "checked_out"))))}
+            Asset.location_id.in_(inside), Asset.status.not_in(("disposed", "checked_out"))))}
         found, unexpected, unknown, on_loan, recovered = [], [], [], [], []
         now = utcnow()
         for tag in scanned:
@@ -971,15 +1018,17 @@ def audit(*, location_code: str, tags: list[str], actor_id: int, scan_id: str, s
             if asset is None:
                 unknown.append(tag)
                 continue
-            if asset.status == "lost":  # seen with one's own eyes: no longer lost
+            if asset.status == "lost":  # seen with one's own eyes: no longer lost, and here is where it is now
                 append_event(s, asset, "found", actor_id=actor_id, scan_id=scan_id, source=source,
                              data={"location": loc.code}, note=f"Found in an audit of {loc.code}")
+                if asset.location_id not in inside:
+                    asset.location_id = loc.id
                 recovered.append(tag)
             if asset.status == "checked_out":
                 # Out on loan, yet here: neither expected on the shelf nor registered somewhere else.
                 loan = s.scalar(select(Loan).where(Loan.asset_id == asset.id, Loan.returned_at.is_(None)))
                 on_loan.append((tag, loan.holder if loan is not None else "someone"))
-            elif tag in expected:
+            elif tag in expected or tag in recovered:
                 found.append(tag)
             else:
                 unexpected.append((tag, asset.location.code if asset.location else "nowhere"))
@@ -1082,8 +1131,8 @@ def release_seat(*, seat_id: int, uow: UnitOfWork, actor_id: int | None = None) 
         if seat is None or seat.released_at is not None:
             raise NotFound("That seat is not assigned.")
         seat.released_at = utcnow()
-        if seat.asset_id is not None:  # the asset's timeline shows the seat going as it showed it coming
-            asset = lock_asset_id(s, seat.asset_id)
+        asset = lock_asset_id(s, seat.asset_id) if seat.asset_id is not None else None
+        if asset is not None and asset.status != "disposed":  # its timeline shows the seat go as it showed it come
             append_event(s, asset, "note", actor_id=actor_id, data={"licence": seat.licence.name, "seat": "released"})
         uow.commit()
         return seat

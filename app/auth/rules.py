@@ -7,13 +7,11 @@ import re
 from dataclasses import dataclass
 
 from ..errors import Invalid
+from ..scanning.rules import BADGE_PREFIX
 from .roles import ROLES
 
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{2,}$")
 MIN_PASSWORD = 10
-
-
-BADGE_PREFIX = "USR-"
 
 
 def badge_code(user_id: int) -> str:

@@ -13,9 +13,9 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..errors import Conflict
+from ..errors import Conflict, Invalid
 from .models import ScanCode
-from .rules import ParsedCode
+from .rules import BADGE_PREFIX, ParsedCode
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,9 @@ def register_unknown_offer(app: Flask, offer: Callable[[ParsedCode, object], Act
 def register_code(
     session: Session, code: str, *, kind: str, target_id: int, pack_qty: int = 1, label: str | None = None
 ) -> ScanCode:
+    if kind != "person" and code.upper().startswith(BADGE_PREFIX):
+        raise Invalid(f"Codes that start with {BADGE_PREFIX} are people's badges; choose another code than {code}.",
+                      field="code")
     existing = session.get(ScanCode, code)
     if existing is not None:
         raise Conflict(f"The code {label or code} already belongs to another {existing.kind}.", field="code")

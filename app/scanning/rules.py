@@ -28,6 +28,9 @@ AIM_PREFIX = re.compile(r"^\][A-Za-z][0-9A-Za-z]")
 OWN_CODE = re.compile(r"^[A-Z0-9][A-Z0-9\-./:_ ]{0,79}$")
 GS1_SYMBOLOGIES = {"gs1_128", "gs1_datamatrix", "gs1_qr", "databar", "databar_expanded"}
 # AIs that make a digit string look like GS1 even without a separator: SSCC, GTIN, contained GTIN.
+# The code on a person's badge begins so (app.auth.rules.badge_code); no other thing may take such a code.
+BADGE_PREFIX = "USR-"
+
 GS1_LEAD = re.compile(r"^(00\d{18}|0[12]\d{14})")
 # All digits, "01"/"02" and then fewer than 14: a GTIN field cut off (a torn label, a scan stopped early). Shorter
 # strings stay candidates for our own codes and UPC-E.

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
 
 from app.assets import queries, services
-from app.assets.models import AssetEvent, Loan, Reservation
+from app.assets.models import Asset, AssetEvent, Loan, Reservation
 from app.assets.rules import ImpossibleTransition
 from app.errors import AlreadyRecorded, Conflict, Invalid, NotFound
 from app.extensions import db
@@ -476,3 +477,81 @@ def test_a_kit_comes_back_by_its_code_and_the_pieces_scanned_the_rest_is_reporte
     db.session.rollback()
     assert [queries.by_tag(db.session, t).status for t in ("K-1", "K-2", "K-3")] == [
         "in_stock", "checked_out", "in_stock"]
+
+
+# ----------------------------------------------------------------------------------- what a second audit found
+
+
+def test_an_asset_lost_while_out_ends_its_loan_and_once_found_can_go_out_again(make_user):
+    a, b = make_user("technician"), make_user("technician")
+    an_asset("LN-0001")
+    out(["LN-0001"], a)
+    services.change_status(tag="LN-0001", kind="lost", actor_id=a.id, note="left on site", uow=UnitOfWork())
+    assert queries.overdue(db.session, today() + timedelta(days=30)) == []  # nobody is chased for it any more
+    services.change_status(tag="LN-0001", kind="found", actor_id=a.id, uow=UnitOfWork())
+    out(["LN-0001"], b)
+    loans = db.session.scalars(select(Loan).order_by(Loan.id)).all()
+    assert [(loan.borrower_id, loan.condition_in) for loan in loans] == [(a.id, "lost"), (b.id, None)]
+
+
+def test_retiring_or_losing_a_unit_frees_its_bookings(make_user):
+    a = make_user("technician")
+    m = a_model()
+    an_asset("LN-0001", model=m)
+    mine = book(a, "LN-0001", start_h=48)
+    services.change_status(tag="LN-0001", kind="retired", actor_id=a.id, uow=UnitOfWork())
+    db.session.rollback()
+    booking = db.session.get(Reservation, mine.id)
+    assert booking.state == "cancelled" and "LN-0001 was retired" in booking.note
+
+
+def test_disposing_of_an_asset_gives_its_licence_seats_back(make_user):
+    an_asset("IT-1", model=a_model("Dell", "Latitude", "IT"), pool=None)
+    lic = services.create_licence(name="CAD", seats=1, expires_on=None, uow=UnitOfWork())
+    services.assign_seat(licence_id=lic.id, tag="IT-1", actor_id=None, uow=UnitOfWork())
+    services.dispose_asset(tag="IT-1", on=today(), how="scrapped", proceeds=Decimal("0"), actor_id=None,
+                           uow=UnitOfWork())
+    assert queries.open_seats(db.session, licence_id=lic.id) == []
+    services.assign_seat(licence_id=lic.id, user_id=make_user("staff").id, actor_id=None, uow=UnitOfWork())
+
+
+def test_the_holder_taking_a_unit_collects_their_booking_so_it_holds_no_second_unit(make_user):
+    a, b = make_user("technician"), make_user("technician")
+    m = a_model()
+    an_asset("LN-0001", model=m)
+    an_asset("LN-0002", model=m)
+    mine = book(a, model_id=m.id, start_h=0, hours=48)
+    out(["LN-0001"], a, due=today() + timedelta(days=1))
+    collected = db.session.get(Reservation, mine.id)
+    assert collected.state == "collected" and collected.asset_id == queries.by_tag(db.session, "LN-0001").id
+    out(["LN-0002"], b, due=today() + timedelta(days=1))  # the other unit is free for someone else
+
+
+def test_a_lost_asset_found_in_another_room_now_belongs_there_and_a_rooms_audit_covers_its_shelves(make_user):
+    from tests.asset_helpers import a_location
+
+    tech = make_user("technician")
+    a_location("ROOM-1")
+    a_location("ROOM-2")
+    a_location("SHELF-2A", kind="zone", parent="ROOM-2")
+    m = a_model()
+    an_asset("A-1", model=m, location_code="ROOM-1")
+    an_asset("A-2", model=m, location_code="SHELF-2A")
+    services.change_status(tag="A-1", kind="lost", actor_id=tech.id, uow=UnitOfWork())
+    result = services.audit(location_code="ROOM-2", tags=["A-1", "A-2"], actor_id=tech.id, scan_id=sid(),
+                            uow=UnitOfWork())
+    assert result.found == ["A-1", "A-2"] and result.recovered == ["A-1"] and result.unexpected == []
+    assert queries.by_tag(db.session, "A-1").location.code == "ROOM-2"
+    again = services.audit(location_code="ROOM-1", tags=[], actor_id=tech.id, scan_id=sid(), uow=UnitOfWork())
+    assert again.missing == []  # no longer expected where it was lost
+
+
+def test_no_asset_tag_or_location_code_may_look_like_a_persons_badge():
+    from app.locations.services import create_location
+
+    with pytest.raises(Invalid, match="people's badges"):
+        an_asset("USR-00009")
+    with pytest.raises(Invalid, match="people's badges"):
+        create_location(code="USR-1", name="x", kind="site", uow=UnitOfWork())
+    db.session.rollback()
+    assert count(Asset) == 0

@@ -520,3 +520,26 @@ def test_a_rental_unit_counts_as_available_stock_of_its_item(login, make_item):
     assert queries.rental_stock(db.session, item.id).units == 2
     c.post("/assets/RN-0002/edit", data={**form, "stock_sku": ""})
     assert queries.rental_stock(db.session, item.id).units == 1
+
+
+def test_a_badge_that_rode_in_an_offline_batch_names_the_borrower(login, make_user):
+    from app.auth.rules import badge_code
+
+    tech = make_user("technician")
+    an_asset("LN-0001")
+    c = login("manager")  # a manager must name a borrower: the badge in the batch does
+    resp = c.post("/assets/checkout", data={**checkout_form(tags=""), "batch": [badge_code(tech.id), "LN-0001"]},
+                  htmx=True)
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    assert [(loan.asset.tag, loan.borrower_id) for loan in db.session.scalars(select(Loan))] == [("LN-0001", tech.id)]
+
+
+def test_scanning_a_badge_as_the_destination_transfers_the_asset_to_that_person(login, make_user):
+    from app.auth.rules import badge_code
+
+    tech = make_user("technician")
+    an_asset("IT-1", pool=None)
+    resp = login("manager").post("/assets/transfer", data={"scan_id": sid(), "source": "typed", "tag": "IT-1",
+                                                           "location_code": badge_code(tech.id)}, htmx=True)
+    assert resp.status_code == 200
+    assert queries.by_tag(db.session, "IT-1").assignee_id == tech.id
