@@ -46,7 +46,7 @@ browser:
 migrate: setup
 	$(BIN)/flask db upgrade
 
-seed: setup
+seed: migrate  # the demo goes into migrated tables, also under make -j
 	$(BIN)/flask seed-demo --if-empty
 
 lint: setup

@@ -10,7 +10,7 @@ from sqlalchemy import inspect
 from werkzeug.middleware.proxy_fix import ProxyFix
 from whitenoise import WhiteNoise
 
-from .config import INSTANCE, ROOT, Config, load
+from .config import ROOT, Config, instance_dir, load
 from .extensions import csrf, db, htmx, login_manager
 
 YEAR = 365 * 24 * 3600
@@ -21,7 +21,7 @@ def create_app(config: str | Config | dict | None = None) -> Flask:
         __name__,
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
-        instance_path=str(INSTANCE),
+        instance_path=str(instance_dir()),
     )
     overrides = {}
     if isinstance(config, dict):

@@ -12,7 +12,13 @@ import secrets
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-INSTANCE = Path(os.environ.get("STOREKEEPER_INSTANCE", ROOT / "instance"))
+INSTANCE = ROOT / "instance"  # where local runs keep their SQLite file and generated secret key
+
+
+def instance_dir() -> Path:
+    """instance/, or STOREKEEPER_INSTANCE when set (read when the app is created, not when this is imported)."""
+    override = os.environ.get("STOREKEEPER_INSTANCE")
+    return Path(override) if override else INSTANCE
 
 
 class ConfigError(RuntimeError):
@@ -20,11 +26,22 @@ class ConfigError(RuntimeError):
 
 
 def _local_secret_key() -> str:
-    INSTANCE.mkdir(parents=True, exist_ok=True)
-    path = INSTANCE / "secret_key"
+    folder = instance_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "secret_key"
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
+        # Written whole and private under a name of its own, then linked into place: two workers starting at once
+        # on a fresh clone both end up with the one key, and nobody ever reads it half-written or world-readable.
+        tmp = folder / f".secret_key.{os.getpid()}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(48))
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass  # another process got there first: use its key
+        finally:
+            tmp.unlink()
     return path.read_text().strip()
 
 
@@ -37,8 +54,9 @@ def _database_url(default_name: str) -> str:
         elif url.startswith("postgresql://"):
             url = "postgresql+psycopg://" + url[len("postgresql://") :]
         return url
-    INSTANCE.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{INSTANCE / default_name}"
+    folder = instance_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{folder / default_name}"
 
 
 class Config:

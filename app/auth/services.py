@@ -212,9 +212,13 @@ def change_own_password(
     client = (client or "unknown")[:64]
     with uow:
         s = uow.session
-        user = _get(uow, user_id)
-        account = user.email
+        # The sign-in locks first, then the person's row, in the order authenticate takes them (else a sign-in and
+        # this change can deadlock on PostgreSQL).
+        account = s.scalar(select(User.email).where(User.id == user_id))
+        if account is None:
+            raise NotFound("No such user.")
         _serialise_attempts(s, account, client)
+        user = _get(uow, user_id)
         now = utcnow()
         since = now - timedelta(seconds=throttle.window_seconds)
         _refuse_when_throttled(s, account, client, throttle, now, since, "Too many wrong passwords.")

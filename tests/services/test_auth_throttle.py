@@ -98,3 +98,25 @@ def test_a_successful_sign_in_purges_failures_older_than_the_window(make_user):
     db.session.remove()
     left = db.session.scalars(select(LoginFailure.account)).all()
     assert left == ["recent@example.test"]  # still inside the window: it still counts
+
+
+@pytest.mark.concurrency
+def test_signing_in_while_the_same_person_changes_their_password_never_deadlocks(concurrently):
+    """Both take the sign-in locks before the person's row; in the other order PostgreSQL found a deadlock."""
+    user = create_user(email="both@example.test", name="Both", role="staff", password="the-old-password",
+                       hash_method=SLOW, uow=UnitOfWork())
+    throttle = Throttle(window_seconds=900, max_per_account=1000, max_per_client=1000)
+
+    def work(i: int):
+        if i % 2:
+            return services.change_own_password(
+                user_id=user.id, current="the-old-password", new=f"a-new-password-{i}", repeat=f"a-new-password-{i}",
+                client="10.1.1.1", throttle=throttle, hash_method=SLOW, uow=UnitOfWork())
+        return authenticate(email="both@example.test", password="the-old-password", client="10.1.1.2",
+                            throttle=throttle, hash_method=SLOW, uow=UnitOfWork())
+
+    results = concurrently(8, work)
+    # Whatever order they ran in, each either succeeded or was told the password had changed: no database error.
+    problems = [r for r in results if isinstance(r, Exception) and not isinstance(r, BadCredentials | services.Invalid)]
+    assert not problems, problems
+    assert any(not isinstance(r, Exception) for r in results)
