@@ -7,19 +7,18 @@ from datetime import UTC, datetime
 
 from flask import g
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from ..assets import queries as asset_queries
 from ..assets import services as assets
-from ..assets.models import Asset, AssetEvent
+from ..assets.models import Asset, AssetEvent, AssetModel
 from ..auth.models import User
 from ..auth.roles import ANYONE, FIELD, MANAGERS
 from ..errors import NotFound
 from ..extensions import db
 from ..locations.models import Location
 from ..maintenance import services as maintenance
-from ..uow import UnitOfWork
-from . import feeds, schemas
+from . import feeds, paging, schemas
 from .openapi import operation, write_uow
 from .routes import bp
 
@@ -65,15 +64,30 @@ def _user_by_email(email: str, field: str) -> User:
 @operation(bp, "/assets", "GET", summary="List or search assets", roles=ANYONE, tag="assets",
            query=schemas.AssetQuery, response=schemas.AssetList)
 def list_assets(query: schemas.AssetQuery):
-    found = asset_queries.search(db.session, q=query.q or "", status=query.status or "", pool=query.pool or "")
-    return schemas.AssetList(items=[_asset_out(a) for a in found])
+    # The register's search (assets.queries.search), continued after the cursor a page at a time.
+    stmt = select(Asset).join(AssetModel, AssetModel.id == Asset.model_id)
+    if query.q:
+        like = f"%{query.q}%"
+        stmt = stmt.where(or_(Asset.tag.ilike(like), Asset.serial.ilike(like), AssetModel.name.ilike(like),
+                              AssetModel.manufacturer.ilike(like), AssetModel.category.ilike(like),
+                              Asset.department.ilike(like)))
+    if query.status:
+        stmt = stmt.where(Asset.status == query.status)
+    if query.pool:
+        stmt = stmt.where(Asset.pool == query.pool)
+    stmt = paging.after(stmt, (Asset.tag,), query.after, (str,))
+    found, next_cursor = paging.cut(list(db.session.scalars(stmt.limit(query.limit + 1))), query.limit,
+                                    lambda a: (a.tag,))
+    return schemas.AssetList(items=[_asset_out(a) for a in found], next=next_cursor)
 
 
 @operation(bp, "/assets", "POST", summary="Register an asset", roles=MANAGERS, tag="assets", body=schemas.AssetIn,
            response=schemas.AssetOut, status=201, errors=(404, 409))
 def create_asset(body: schemas.AssetIn):
+    # In the request's one transaction: the key is claimed first, so copies sent at once wait instead of racing to
+    # add the model (and the model is not left behind when the asset is refused).
     model = assets.ensure_model(manufacturer=body.model.manufacturer, name=body.model.name,
-                                category=body.model.category, uow=UnitOfWork())
+                                category=body.model.category, uow=write_uow("assets.create"))
     fields = assets.AssetFields(
         model_id=model.id, serial=body.serial, location_code=body.location, department=body.department,
         purchase_date=body.purchase_date, cost=body.cost, supplier=body.supplier, po_ref=body.po_ref,

@@ -7,18 +7,18 @@ from decimal import Decimal
 from flask import g
 from flask_login import current_user
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import selectinload
 
 from ..auth.models import User
 from ..auth.roles import ANYONE, FLOOR, MANAGERS
-from ..errors import NotFound
+from ..errors import Invalid, NotFound
 from ..extensions import db
 from ..locations.models import Location
-from ..stock import counting
+from ..stock import counting, orders
 from ..stock import services as stock
-from ..stock.models import CountSession, Item, StockBalance, StockMovement
-from ..uow import UnitOfWork
-from . import feeds, schemas
+from ..stock.models import Allocation, CountSession, Item, Order, OrderLine, StockBalance, StockMovement
+from ..stock.rules import WrongPlace
+from . import feeds, paging, schemas
 from .openapi import operation, write_uow
 from .routes import bp
 
@@ -56,10 +56,12 @@ def _item(sku: str) -> Item:
 @operation(bp, "/items", "GET", summary="List or search items", roles=ANYONE, tag="items",
            query=schemas.ItemQuery, response=schemas.ItemList)
 def list_items(query: schemas.ItemQuery):
-    stmt = select(Item).options(joinedload(Item.barcodes)).order_by(Item.sku)
+    stmt = select(Item).options(selectinload(Item.barcodes))
     if query.q:
         stmt = stmt.where(or_(Item.sku.like(f"%{query.q.upper()}%"), Item.name.ilike(f"%{query.q}%")))
-    items = list(db.session.scalars(stmt.limit(query.limit)).unique())
+    stmt = paging.after(stmt, (Item.sku,), query.after, (str,))
+    items, next_cursor = paging.cut(list(db.session.scalars(stmt.limit(query.limit + 1))), query.limit,
+                                    lambda i: (i.sku,))
     totals = dict(
         db.session.execute(
             select(StockBalance.item_id, func.sum(StockBalance.on_hand))
@@ -67,7 +69,7 @@ def list_items(query: schemas.ItemQuery):
             .group_by(StockBalance.item_id)
         ).all()
     )
-    return schemas.ItemList(items=[_item_out(i, totals.get(i.id, Decimal(0))) for i in items])
+    return schemas.ItemList(items=[_item_out(i, totals.get(i.id, Decimal(0))) for i in items], next=next_cursor)
 
 
 @operation(bp, "/items", "POST", summary="Create an item with its barcodes", roles=MANAGERS, tag="items",
@@ -96,9 +98,8 @@ def patch_item(sku: str, body: schemas.ItemPatch):
     if changes:
         item = stock.update_item(sku=item.sku, uow=write_uow("items.update"), **changes)
     if active is not None:
-        # Setting the flag is idempotent by itself; the request's key was claimed by the change above (if any).
-        uow = UnitOfWork() if changes else write_uow("items.update")
-        item = stock.set_item_active(sku=item.sku, active=active, uow=uow)
+        # The same unit of work: both changes, the key and the reply commit together, or none of them.
+        item = stock.set_item_active(sku=item.sku, active=active, uow=write_uow("items.update"))
     return _item_out(item)
 
 
@@ -106,22 +107,24 @@ def patch_item(sku: str, body: schemas.ItemPatch):
            query=schemas.StockQuery, response=schemas.BalanceList)
 def balances(query: schemas.StockQuery):
     stmt = (
-        select(StockBalance, Item.sku, Location.code)
+        select(StockBalance, Item.sku, Location.code, Location.walk_order)
         .join(Item, Item.id == StockBalance.item_id)
         .join(Location, Location.id == StockBalance.location_id)
         .where(StockBalance.on_hand != 0)
-        .order_by(Item.sku, Location.walk_order, Location.code, StockBalance.lot)
     )
     if query.sku:
         stmt = stmt.where(Item.sku == query.sku.strip().upper())
     if query.location:
         stmt = stmt.where(Location.code == query.location.strip().upper())
-    rows = db.session.execute(stmt.limit(5000)).all()
+    stmt = paging.after(stmt, (Item.sku, Location.walk_order, Location.code, StockBalance.lot), query.after,
+                        (str, int, str, str))
+    rows, next_cursor = paging.cut(db.session.execute(stmt.limit(query.limit + 1)).all(), query.limit,
+                                   lambda row: (row[1], row[3], row[2], row[0].lot))
     return schemas.BalanceList(items=[
         schemas.BalanceOut(sku=sku, location=code, lot=b.lot, on_hand=b.on_hand, allocated=b.allocated,
                            available=b.on_hand - b.allocated)
-        for b, sku, code in rows
-    ])
+        for b, sku, code, _walk in rows
+    ], next=next_cursor)
 
 
 def _moved(m: stock.Moved) -> schemas.MovedOut:
@@ -135,39 +138,83 @@ def _moved_out(outcome: dict) -> schemas.MovedOut:
 @operation(bp, "/stock/receive", "POST", summary="Receive goods", roles=FLOOR, tag="stock",
            body=schemas.ReceiveIn, response=schemas.MovedOut, errors=(404, 409))
 def receive(body: schemas.ReceiveIn):
+    _check_lot(body.sku, body.lot)
     return _moved(stock.receive(
         sku=body.sku, location_code=body.location, quantity=body.quantity, unit_cost=body.unit_cost, lot=body.lot,
-        expiry=body.expiry, po_number=body.purchase_order, who=_who(), uow=write_uow("stock.receive", _moved_out),
+        expiry=body.expiry, po_number=body.purchase_order, who=_who(), uow=write_uow("stock.receive"),
     ))
 
 
 @operation(bp, "/stock/move", "POST", summary="Move stock between locations", roles=FLOOR, tag="stock",
            body=schemas.MoveIn, response=schemas.MovedOut, errors=(404, 409))
 def move(body: schemas.MoveIn):
+    _check_lot(body.sku, body.lot)
     return _moved(stock.relocate(
         kind="move", sku=body.sku, from_code=body.from_location, to_code=body.to_location, quantity=body.quantity,
-        lot=body.lot, who=_who(), uow=write_uow("stock.move", _moved_out),
+        lot=body.lot, who=_who(), uow=write_uow("stock.move"),
     ))
 
 
 @operation(bp, "/stock/pick", "POST", summary="Pick stock out of a location", roles=FLOOR, tag="stock",
            body=schemas.PickIn, response=schemas.MovedOut, errors=(404, 409))
 def pick(body: schemas.PickIn):
+    _check_lot(body.sku, body.lot)
+    number = (body.order or "").strip().upper()
+    if number and db.session.scalar(select(Order.id).where(Order.number == number)) is not None:
+        return _moved(_pick_for_order(number, body))
     return _moved(stock.take_out(
         kind="pick", sku=body.sku, location_code=body.location, quantity=body.quantity, lot=body.lot,
-        reference=body.order or "", who=_who(), uow=write_uow("stock.pick", _moved_out),
+        reference=body.order or "", who=_who(), uow=write_uow("stock.pick"),
+    ))
+
+
+def _pick_for_order(number: str, body: schemas.PickIn) -> stock.Moved:
+    """An order of ours is picked through its pick list, as on the phone: the pick uses up the order's reservation
+    in that bin and counts on its line (a plain pick with the number as a reference would leave both as they were)."""
+    if not body.lot:
+        return orders.pick_at(number=number, bin_code=body.location, code=body.sku, quantity=body.quantity,
+                              who=_who(), uow=write_uow("stock.pick"))
+    allocation_id = db.session.scalar(
+        select(Allocation.id).join(OrderLine, OrderLine.id == Allocation.line_id)
+        .join(Order, Order.id == OrderLine.order_id).join(Item, Item.id == OrderLine.item_id)
+        .join(StockBalance, StockBalance.id == Allocation.balance_id)
+        .join(Location, Location.id == StockBalance.location_id)
+        .where(Order.number == number, Item.sku == body.sku.strip().upper(), Location.code == body.location.upper(),
+               StockBalance.lot == body.lot, Allocation.quantity > 0)
+        .order_by(Allocation.id).limit(1)
+    )
+    if allocation_id is None:
+        raise WrongPlace(f"Lot {body.lot} of {body.sku.upper()} is not to be picked from {body.location.upper()} for "
+                         f"{number}; pick what its pick list says.", field="lot")
+    return orders.confirm_pick(number=number, allocation_id=allocation_id, bin_code=body.location, code=body.sku,
+                               quantity=body.quantity, lot=body.lot, who=_who(), uow=write_uow("stock.pick"))
+
+
+def _check_lot(sku: str, lot: str | None) -> None:
+    """A lot given for an item not tracked by lot is a mistake worth saying, not something to drop quietly."""
+    if lot:
+        tracking = db.session.scalar(select(Item.tracking).where(Item.sku == sku.strip().upper()))
+        if tracking == "none":
+            raise Invalid(f"{sku.strip().upper()} is not tracked by lot or serial; leave out `lot`.", field="lot")
+
+
+@operation(bp, "/stock/return", "POST", summary="Take stock back into a location (unused, returned)", roles=FLOOR,
+           tag="stock", body=schemas.ReturnIn, response=schemas.MovedOut, errors=(404, 409))
+def return_stock(body: schemas.ReturnIn):
+    _check_lot(body.sku, body.lot)
+    return _moved(stock.return_stock(
+        sku=body.sku, location_code=body.location, quantity=body.quantity, lot=body.lot, reason=body.reason or "",
+        reference=body.reference or "", who=_who(), uow=write_uow("stock.return", _moved_out),
     ))
 
 
 @operation(bp, "/stock/count", "POST", summary="Spot count: record what is there, adjusting the balance at once",
            roles=MANAGERS, tag="stock", body=schemas.CountIn, response=schemas.CountOut, errors=(404, 409))
 def count(body: schemas.CountIn):
-    def answer(outcome: dict) -> schemas.CountOut:  # inside the count's own transaction: one commit, not two
-        return _count_out(db.session.scalar(select(CountSession).where(CountSession.number == outcome["number"])), body)
-
+    _check_lot(body.sku, body.lot)
     session = counting.count_now(
         sku=body.sku, location_code=body.location, counted=body.counted, lot=body.lot, who=_who(),
-        uow=write_uow("stock.count", answer),
+        uow=write_uow("stock.count"),
     )
     return _count_out(session, body)
 

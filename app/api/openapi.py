@@ -3,7 +3,9 @@ is built from the same declarations, so the document cannot drift from the code.
 
 Request bodies and query strings are validated with pydantic (its JSON Schema output is OpenAPI 3.1's dialect).
 Writes accept an Idempotency-Key: the same key with the same body returns the first answer and changes nothing;
-the same key with another body is refused (422).
+the same key with another body is refused (422). A key belongs to the user who sent it (two users may use the same
+key for two writes), and the reply is stored with the effect in one transaction (ApiUnitOfWork), so a copy sent at
+the same moment waits and gets the first answer — same status, same body.
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ from flask import Blueprint, g, jsonify, request
 from flask_login import current_user
 from pydantic import BaseModel, ValidationError
 
-from ..errors import AlreadyRecorded, DomainError
-from ..idempotency import AppliedRequest, check_key
+from ..errors import AlreadyRecorded, DomainError, IdempotencyMismatch
+from ..idempotency import check_key
 from ..uow import UnitOfWork
 from ..web.errors import error_response
 
@@ -72,6 +74,36 @@ def validation_problem(err: ValidationError):
     return _problem(422, f"{where}{first['message']}", code="invalid", field=first["field"], errors=errors)
 
 
+# What a service calls a field, and what the API's request calls it: an error names the field the client sent.
+REQUEST_FIELDS = {
+    "po": "purchase_order", "po_number": "purchase_order", "due_on": "due", "location_code": "location",
+    "holder_id": "holder", "borrower_id": "assignee", "customer": "assignee", "condition_out": "condition",
+    "condition_in": "condition", "tags": "tag", "code": "sku", "bin": "location", "scan_id": "Idempotency-Key",
+}
+
+
+def request_field(name: str | None, op: Operation) -> str | None:
+    """The request's name for a field a service named; kept when the request has a field of that very name."""
+    if not name:
+        return name
+    known = set(op.path_params)
+    for model in (op.body, op.query):
+        if model is not None:
+            known |= set(model.model_fields)
+    if name in known:
+        return name
+    renamed = REQUEST_FIELDS.get(name)
+    return renamed if renamed in known or renamed == "Idempotency-Key" else name
+
+
+def scoped_key(user_id: int, key: str) -> str:
+    """The stored identity of a client's Idempotency-Key: the user and the key. Another user's request with the same
+    key is another request. (Kept readable, as it is also the scan id on the movements and events it made; a key too
+    long to fit the column with its prefix is stored by its hash.)"""
+    scoped = f"u{user_id}:{key}"
+    return scoped if len(scoped) <= 100 else f"u{user_id}:{hashlib.sha256(key.encode()).hexdigest()}"
+
+
 def fingerprint() -> str:
     body = request.get_data() or b""
     try:
@@ -81,32 +113,83 @@ def fingerprint() -> str:
     return hashlib.sha256(request.method.encode() + b" " + request.path.encode() + b"\n" + body).hexdigest()
 
 
-def write_uow(scope: str, answer: Callable[[dict], BaseModel] | None = None) -> UnitOfWork:
-    """The unit of work for this API write: it claims the request's Idempotency-Key (or a fresh one).
+class ApiUnitOfWork(UnitOfWork):
+    """The unit of work of one API write, which claims the request's Idempotency-Key as it begins.
 
-    answer(outcome) builds the reply from the outcome the service records; given it, the reply is stored in the
-    same transaction as the effect. Without it the reply is stored afterwards, in a second transaction (the
-    benchmark found that second commit roughly doubled the cost of an API write).
+    The service's commit() only flushes: the transaction stays open (and on SQLite the writer lock held) until the
+    API layer has built the reply and finish() stores it with the key and commits — the effect, the key and the
+    reply in one transaction, one commit. A copy of the request sent at the same moment waits for the key's row
+    (PostgreSQL) or the writer lock (SQLite) and then finds the first reply, never a half-recorded one. A handler may
+    pass it to several service calls (a PATCH that edits and deactivates): they all join this one transaction, so
+    the request applies whole or not at all.
     """
-    uow = UnitOfWork(idempotency_key=g.api_key, scope=scope, fingerprint=g.api_fingerprint, actor_id=current_user.id)
-    if answer is not None and request.headers.get("Idempotency-Key"):
-        status = g.get("api_status", 200)
 
-        def reply(outcome: dict) -> tuple[int, dict]:
-            g.api_answer_stored = True
-            return status, answer(outcome).model_dump(mode="json")
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._held = False
 
-        uow.answer = reply
+    def __enter__(self) -> ApiUnitOfWork:
+        if self._held:
+            return self  # a second service call of the same request: same transaction
+        super().__enter__()
+        return self
+
+    def commit(self) -> None:
+        self.session.flush()
+        self._committed = True
+        self._held = True
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if exc_type is None and self._held:
+            return False  # finish() commits once the reply is built
+        self._held = self._committed = False
+        return super().__exit__(exc_type, exc, tb)
+
+    def finish(self, status: int, body, *, keep_reply: bool) -> None:
+        """Store the reply with the key (when the client sent one: only then can it ask again) and commit."""
+        if not self._held:
+            return
+        try:
+            if keep_reply and self._claim is not None:
+                self._claim.outcome = {**(self._claim.outcome or {}), "api_status": status, "api_body": body}
+                self._claim.status = status
+                self._claim.pending = True
+            self._write_claim()
+            self.session.commit()
+        except BaseException:
+            self.session.rollback()
+            raise
+        finally:
+            self._held = False
+            self._release()
+
+    def abort(self) -> None:
+        """The request failed after a service's commit(): nothing of it is kept."""
+        if self._held:
+            self._held = self._committed = False
+            try:
+                self.session.rollback()
+            finally:
+                self._release()
+
+
+def write_uow(scope: str, answer: Callable[[dict], BaseModel] | None = None) -> ApiUnitOfWork:
+    """The unit of work for this API write: it claims the request's Idempotency-Key (or a fresh one). The same one
+    for every call within a request. (answer is no longer needed: every reply is stored with its effect.)"""
+    uow = g.get("api_uow")
+    if uow is None:
+        uow = g.api_uow = ApiUnitOfWork(idempotency_key=g.api_key, scope=scope, fingerprint=g.api_fingerprint,
+                                        actor_id=current_user.id)
     return uow
 
 
-def _store_answer(key: str, status: int, body) -> None:
-    # The effect and its key committed together; the answer is added afterwards for replays to return verbatim.
-    with UnitOfWork() as uow:
-        row = uow.session.get(AppliedRequest, key)
-        if row is not None:
-            row.outcome = {**(row.outcome or {}), "api_status": status, "api_body": body}
-            uow.commit()
+def _replay(err: AlreadyRecorded):
+    stored = err.outcome or {}
+    if "api_body" in stored:
+        return jsonify(stored["api_body"]), stored.get("api_status", 200), {"Idempotent-Replayed": "true"}
+    # Only a key recorded without its reply (before replies were kept with every write) comes here.
+    return _problem(409, "This Idempotency-Key was applied before, but its reply was not kept; read the resource "
+                         "to see what it did.", code="already_recorded", field="Idempotency-Key")
 
 
 def operation(
@@ -146,26 +229,33 @@ def operation(
                     kwargs["body"] = body.model_validate(payload)
             except ValidationError as err:
                 return validation_problem(err)
+            supplied = request.headers.get("Idempotency-Key") if op.method != "get" else None
             if op.method != "get":
-                supplied = request.headers.get("Idempotency-Key")
                 try:
-                    g.api_key = check_key(supplied) if supplied else uuid.uuid4().hex
+                    key = check_key(supplied) if supplied else uuid.uuid4().hex
                 except DomainError as err:
                     return _problem(422, "Idempotency-Key: " + err.message, code="invalid", field="Idempotency-Key")
+                g.api_key = scoped_key(current_user.id, key)
                 g.api_fingerprint = fingerprint()
-            g.api_status, g.api_answer_stored = status, False
+            g.api_uow = None
             try:
                 result = fn(**kwargs)
+                data = result.model_dump(mode="json") if isinstance(result, BaseModel) else result
             except AlreadyRecorded as err:
-                stored = err.outcome or {}
-                if "api_body" in stored:
-                    return jsonify(stored["api_body"]), stored.get("api_status", 200), {"Idempotent-Replayed": "true"}
-                return jsonify({"detail": err.message, "outcome": stored}), 200, {"Idempotent-Replayed": "true"}
+                _abort()
+                return _replay(err)
+            except IdempotencyMismatch as err:
+                _abort()
+                return _problem(err.status, err.message, code=err.code, field="Idempotency-Key")
             except DomainError as err:
-                return _problem(err.status, err.message, code=err.code, field=err.field)
-            data = result.model_dump(mode="json") if isinstance(result, BaseModel) else result
-            if op.method != "get" and request.headers.get("Idempotency-Key") and not g.get("api_answer_stored"):
-                _store_answer(g.api_key, status, data)
+                _abort()
+                return _problem(err.status, err.message, code=err.code, field=request_field(err.field, op))
+            except BaseException:
+                _abort()
+                raise
+            uow = g.get("api_uow")
+            if uow is not None:
+                uow.finish(status, data, keep_reply=bool(supplied))
             return jsonify(data), status
 
         view.__name__ = fn.__name__
@@ -174,6 +264,12 @@ def operation(
         return fn
 
     return decorate
+
+
+def _abort() -> None:
+    uow = g.get("api_uow")
+    if uow is not None:
+        uow.abort()
 
 
 PROBLEM = {
@@ -222,18 +318,24 @@ def build_spec(server_url: str = "/") -> dict:
         if op.method != "get":
             item["parameters"].append({
                 "name": "Idempotency-Key", "in": "header", "required": False,
-                "description": "Same key and body: the first answer again, no second effect. Same key, other body: 422.",
+                "description": "Yours alone (another user's same key is another request). Same key and body: the "
+                "first answer again — same status, same body, header `Idempotent-Replayed: true` — and no second "
+                "effect, also when the copies arrive at the same moment. Same key, other body: 422.",
                 "schema": {"type": "string", "pattern": r"^[A-Za-z0-9_.:\-]{8,100}$"},
             })
         if op.body is not None:
             item["requestBody"] = {"required": True, "content": {"application/json": {"schema": ref(op.body)}}}
-        ok = {"description": "OK"}
+        ok: dict = {"description": "OK" if op.status == 200 else "Created"}
         if op.response is not None:
             ok["content"] = {"application/json": {"schema": ref(op.response)}}
+        if op.method != "get":
+            ok["headers"] = {"Idempotent-Replayed": {
+                "description": "`true` on a replay of an Idempotency-Key: this is the first answer again",
+                "schema": {"type": "string", "enum": ["true"]},
+            }}
         item["responses"][str(op.status)] = ok
-        if op.method != "get" and op.status != 200:
-            item["responses"]["200"] = {"description": "Replayed: this Idempotency-Key was applied before"}
-        codes = set(op.errors) | ({400} if op.body is not None else set())
+        # 409 for writes: also a key applied before whose reply was not kept (keys recorded by older versions).
+        codes = set(op.errors) | ({400} if op.body is not None else set()) | ({409} if op.method != "get" else set())
         for code in sorted(codes):
             item["responses"][str(code)] = {
                 "description": ERROR_STATUSES[code],

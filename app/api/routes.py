@@ -14,7 +14,7 @@ from ..scanning import services as scanning_services
 from ..uow import UnitOfWork
 from ..web import menu
 from ..web.guards import roles
-from . import schemas
+from . import paging, schemas
 from . import services as token_services
 from .openapi import build_spec, operation, write_uow
 
@@ -40,7 +40,14 @@ def me():
 @operation(bp, "/scan", "POST", summary="What a scanned code is", roles=ANYONE, tag="scanning",
            body=schemas.ScanIn, response=schemas.ScanOut, errors=(404,))
 def scan(body: schemas.ScanIn):
-    res = scanning_services.resolve(db.session, body.code, user=current_user, symbology=body.format)
+    if request.headers.get("Idempotency-Key"):
+        # Only a read, but a key promises what it promises on every POST: the same answer again for the same body,
+        # 422 for another body. So the key is recorded (with this answer) like a write's.
+        with write_uow("scan") as uow:
+            res = scanning_services.resolve(uow.session, body.code, user=current_user, symbology=body.format)
+            uow.commit()
+    else:
+        res = scanning_services.resolve(db.session, body.code, user=current_user, symbology=body.format)
     return schemas.ScanOut(
         kind=res.kind, code=res.code, title=res.title, target_id=res.target_id, pack_quantity=res.pack_qty,
         gs1=schemas.Gs1Fields(**(res.parsed.fields() if res.parsed else {})),
@@ -56,13 +63,16 @@ def _location_out(loc: Location) -> schemas.LocationOut:
 @operation(bp, "/locations", "GET", summary="List locations", roles=ANYONE, tag="locations",
            query=schemas.LocationQuery, response=schemas.LocationList)
 def list_locations(query: schemas.LocationQuery):
-    stmt = select(Location).where(Location.active).order_by(Location.walk_order, Location.code)
+    stmt = select(Location).where(Location.active)
     if query.kind:
         stmt = stmt.where(Location.kind == query.kind)
     if query.q:
         like = f"%{query.q.upper()}%"
         stmt = stmt.where(or_(Location.code.like(like), Location.name.ilike(f"%{query.q}%")))
-    return schemas.LocationList(items=[_location_out(loc) for loc in db.session.scalars(stmt.limit(1000))])
+    stmt = paging.after(stmt, (Location.walk_order, Location.code), query.after, (int, str))
+    found, next_cursor = paging.cut(list(db.session.scalars(stmt.limit(query.limit + 1))), query.limit,
+                                    lambda loc: (loc.walk_order, loc.code))
+    return schemas.LocationList(items=[_location_out(loc) for loc in found], next=next_cursor)
 
 
 @operation(bp, "/locations", "POST", summary="Create a location", roles=MANAGERS, tag="locations",

@@ -6,7 +6,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+from .paging import CURSOR
 
 
 class Strict(BaseModel):
@@ -68,13 +70,22 @@ class LocationOut(BaseModel):
     active: bool
 
 
+After = Field(default=None, pattern=CURSOR, description="The `next` of the previous page (opaque)")
+Next = Field(default=None, description="Pass as `after` for the rows that follow; null on the last page")
+
+
 class LocationList(BaseModel):
+    """Locations in walking order, then by code; a page at a time."""
+
     items: list[LocationOut]
+    next: str | None = Next
 
 
 class LocationQuery(Strict):
     kind: Literal["site", "zone", "bin", "dock", "van"] | None = None
     q: str | None = Field(default=None, max_length=80, description="Part of the code or name")
+    after: str | None = After
+    limit: int = Field(default=500, ge=1, le=1000)
 
 
 class Me(BaseModel):
@@ -147,17 +158,23 @@ class ItemOut(BaseModel):
 
 
 class ItemList(BaseModel):
+    """Items by SKU; a page at a time."""
+
     items: list[ItemOut]
+    next: str | None = Next
 
 
 class ItemQuery(Strict):
     q: str | None = Field(default=None, max_length=80, description="Part of the SKU or name")
+    after: str | None = After
     limit: int = Field(default=100, ge=1, le=500)
 
 
 class StockQuery(Strict):
     sku: str | None = Field(default=None, max_length=40)
     location: str | None = Field(default=None, max_length=40)
+    after: str | None = After
+    limit: int = Field(default=1000, ge=1, le=5000)
 
 
 class BalanceOut(BaseModel):
@@ -170,13 +187,19 @@ class BalanceOut(BaseModel):
 
 
 class BalanceList(BaseModel):
+    """Balances by SKU, then location in walking order, then lot; a page at a time."""
+
     items: list[BalanceOut]
+    next: str | None = Next
 
 
 Amount = Field(gt=0, le=10**9, description="In the item's unit; whole numbers for items counted in units")
 
 
 class ReceiveIn(Strict):
+    """Goods arriving. Limits: quantity × unit cost at most 100,000,000,000 for one receipt, and an item's stock at
+    most 500,000,000,000 in value (422 beyond)."""
+
     sku: str = Field(max_length=40)
     location: str = Field(max_length=40)
     quantity: Decimal = Amount
@@ -198,8 +221,20 @@ class PickIn(Strict):
     sku: str = Field(max_length=40)
     location: str = Field(max_length=40)
     quantity: Decimal = Amount
-    order: str | None = Field(default=None, max_length=80, description="Reference kept on the movement")
+    order: str | None = Field(default=None, max_length=80, description="The number of one of our orders: the "
+                              "pick is made from its pick list (its reservation in this location is used up and "
+                              "its line counts the pick; 409 when the order has nothing to pick there). Any other "
+                              "reference is kept on the movement")
     lot: str | None = Field(default=None, max_length=40)
+
+
+class ReturnIn(Strict):
+    sku: str = Field(max_length=40)
+    location: str = Field(max_length=40, description="The bin the stock goes back into")
+    quantity: Decimal = Amount
+    lot: str | None = Field(default=None, max_length=40)
+    reason: str | None = Field(default=None, max_length=40, description="Why it came back, kept on the movement")
+    reference: str | None = Field(default=None, max_length=80, description="The job, order or customer it came from")
 
 
 class CountIn(Strict):
@@ -287,13 +322,18 @@ class AssetOut(BaseModel):
 
 
 class AssetList(BaseModel):
+    """Assets by tag; a page at a time."""
+
     items: list[AssetOut]
+    next: str | None = Next
 
 
 class AssetQuery(Strict):
     q: str | None = Field(default=None, max_length=80)
     status: str | None = Field(default=None, max_length=20)
     pool: Literal["loaner", "demo", "rental"] | None = None
+    after: str | None = After
+    limit: int = Field(default=200, ge=1, le=500)
 
 
 class CheckoutIn(Strict):
@@ -345,8 +385,9 @@ class MaintenanceOut(BaseModel):
 class ReservationIn(Strict):
     tag: str | None = Field(default=None, max_length=40, description="One asset; or give model_id for any unit")
     model_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
-    starts_at: datetime
-    ends_at: datetime
+    # Aware only: a time without an offset means a different moment in every time zone (and was a 500).
+    starts_at: AwareDatetime = Field(description="With its UTC offset, e.g. 2030-02-01T09:00:00+01:00 or …Z")
+    ends_at: AwareDatetime = Field(description="With its UTC offset; after starts_at")
     holder: str | None = Field(default=None, max_length=254, description="A user's email (default: you)")
     customer: str | None = Field(default=None, max_length=120)
     note: str | None = Field(default=None, max_length=200)

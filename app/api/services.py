@@ -57,6 +57,34 @@ def revoke_token(*, token_id: int, user_id: int | None, uow: UnitOfWork) -> ApiT
         return token
 
 
+def revoke_tokens_of(*, email: str, prefix: str | None, uow: UnitOfWork) -> list[ApiToken]:
+    """An administrator revokes another user's tokens: the one whose prefix (as listed on the profile page) is
+    given, or every active one when prefix is None. Returns the tokens revoked now."""
+    with uow:
+        s = uow.session
+        user = s.scalar(select(User).where(User.email == (email or "").strip().lower()))
+        if user is None:
+            raise NotFound(f"No user with the email {email}.", field="email")
+        stmt = select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        if prefix is not None:
+            prefix = prefix.strip()
+            if len(prefix) < len(PREFIX) + 4:
+                raise Invalid(f"Give at least the first {len(PREFIX) + 4} characters of the token "
+                              f"(e.g. {PREFIX}AbCd).", field="prefix")
+            # The stored prefix is the token's first 10 characters: a longer one given is compared on those.
+            stmt = stmt.where(ApiToken.prefix.startswith(prefix[:10], autoescape=True))
+        tokens = list(s.scalars(stmt.with_for_update()))
+        if prefix is not None and len(tokens) != 1:
+            if not tokens:
+                raise NotFound(f"{user.email} has no active token beginning {prefix}.", field="prefix")
+            raise Invalid(f"{len(tokens)} tokens of {user.email} begin {prefix}; give more of it.", field="prefix")
+        now = utcnow()
+        for token in tokens:
+            token.revoked_at = now
+        uow.commit()
+        return tokens
+
+
 def user_for_token(session: Session, raw: str) -> User | None:
     """The active user behind a bearer token, or None (unknown, revoked, or the user is deactivated)."""
     if not raw.startswith(PREFIX) or len(raw) > 200:

@@ -92,6 +92,39 @@ def test_receive_move_pick_and_count_through_the_api_keep_the_ledger(client, tok
     assert verify(db.session) == []
 
 
+def test_stock_comes_back_through_the_api_with_its_reason_and_reference_once_per_key(client, token_for, make_item,
+                                                                                       put_stock):
+    item = make_item("RET-1")
+    put_stock(item, "A-01", 2, cost="1.50")
+    headers = {**token_for("staff"), "Idempotency-Key": "job-17-return-0001"}
+    body = {"sku": "ret-1", "location": "a-01", "quantity": 3, "reason": "Unused from a job", "reference": "JOB-17"}
+    first = client.post("/api/v1/stock/return", json=body, headers=headers)
+    assert first.status_code == 200, first.json
+    assert first.json["kind"] == "return" and first.json["to_location"] == "A-01"
+    assert Decimal(first.json["on_hand_to"]) == 5
+    again = client.post("/api/v1/stock/return", json=body, headers=headers)
+    assert again.json == first.json and again.headers["Idempotent-Replayed"] == "true"
+    mv = db.session.scalars(select(StockMovement).where(StockMovement.kind == "return")).one()
+    assert (mv.quantity, mv.reason, mv.reference, mv.source) == (3, "Unused from a job", "JOB-17", "api")
+    floor = token_for("staff")
+    for wrong, status, field in (({"quantity": 0}, 422, "quantity"), ({"reason": "x" * 41}, 422, "reason"),
+                                 ({"location": "NOWHERE"}, 404, "location"), ({"sku": "NOPE"}, 404, "sku"),
+                                 ({"serial": "S1"}, 422, "serial")):
+        resp = client.post("/api/v1/stock/return", json={**body, **wrong}, headers=floor)
+        assert (resp.status_code, resp.json["field"]) == (status, field), resp.json
+    assert _movements() == 2  # the opening receipt and the one return
+
+
+def test_the_openapi_document_describes_the_return_operation(client, token_for):
+    spec = client.get("/api/v1/openapi.json", headers=token_for("staff")).json
+    op = spec["paths"]["/api/v1/stock/return"]["post"]
+    assert op["requestBody"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ReturnIn"}
+    schema = spec["components"]["schemas"]["ReturnIn"]
+    assert set(schema["required"]) == {"sku", "location", "quantity"}
+    assert set(schema["properties"]) == {"sku", "location", "quantity", "lot", "reason", "reference"}
+    assert {"200", "404", "409", "422"} <= set(op["responses"])
+
+
 def test_a_resent_pick_with_the_same_idempotency_key_applies_once(client, token_for, make_item, put_stock):
     item = make_item("NUT-M6")
     put_stock(item, "A-01", 10)
