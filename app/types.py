@@ -30,3 +30,7 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# The largest id an integer primary key column holds (32-bit on PostgreSQL): a number beyond it names no row.
+MAX_ROW_ID = 2**31 - 1

@@ -77,10 +77,13 @@ def _holder_id(f) -> int | None:
 
 
 def _int(raw) -> int:
-    try:
-        return int(str(raw or "0").strip())
-    except ValueError:
+    text = str(raw or "").strip()
+    if not text:
         return 0
+    try:
+        return int(text)
+    except ValueError:
+        raise Invalid("The walking order is a whole number.", field="walk_order") from None
 
 
 def _location_or_404(code: str) -> Location:

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 from ..auth.models import User
 from ..errors import Conflict, Invalid, NotFound
 from ..scanning.registry import register_code
+from ..types import MAX_ROW_ID
 from ..uow import UnitOfWork
 from .models import Location
 from .rules import check_kind, normalise_code
@@ -39,7 +40,7 @@ def _holder(s: Session, kind: str, holder_id: int | None) -> int | None:
     if kind != "van":
         raise Invalid("Only a van is held by a person; leave 'Held by' empty for this kind of location.",
                       field="holder_id")
-    person = s.get(User, holder_id)
+    person = s.get(User, holder_id) if 0 < holder_id <= MAX_ROW_ID else None
     if person is None or not person.active:
         raise NotFound("No active person has that id; choose who drives the van.", field="holder_id")
     return person.id
@@ -110,6 +111,8 @@ def create_location_within(
     if s.scalar(select(Location.id).where(Location.code == code)):
         raise Conflict(f"The location code {code} is already used.", field="code")
     holder_id = _holder(s, kind, holder_id)
+    if not 0 <= (walk_order or 0) <= 1_000_000:
+        raise Invalid("The walking order is between 0 and 1000000.", field="walk_order")
     loc = Location(
         code=code,
         name=(name or code).strip()[:120],

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from ..auth.models import User
 from ..errors import Conflict, Invalid, NotFound
-from ..types import utcnow
+from ..types import MAX_ROW_ID, utcnow
 from ..uow import UnitOfWork
 from .models import CountLine, CountSession, StockBalance
 from .queries import descendant_ids
@@ -101,7 +101,8 @@ def create_count(*, location_code: str | None = None, sku: str | None = None, bl
         loc = find_location(s, location_code) if location_code else None
         item = find_item(s, sku=sku).item if sku else None
         if assigned_to is not None:
-            person = s.get(User, assigned_to)
+            # An id beyond the column's range names nobody (PostgreSQL would refuse even to look it up).
+            person = s.get(User, assigned_to) if 0 < assigned_to <= MAX_ROW_ID else None
             if person is None or not person.active:
                 raise NotFound("Assign the count to an active person.", field="assigned_to")
         cs = CountSession(number=placeholder_number(), location_id=loc.id if loc else None,

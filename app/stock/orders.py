@@ -46,6 +46,7 @@ from .services import (
     stock_out,
     tracking_key,
 )
+from .types import money
 
 ZERO = Decimal(0)
 SHORT_REASONS = {
@@ -461,6 +462,11 @@ def _backorder(s: Session, order: Order, actor_id: int | None) -> Order | None:
     if not rest:
         return None
     number = f"{order.number}-B"
+    n = 1
+    while s.scalar(select(ScanCode.code).where(ScanCode.code == number)) or s.scalar(
+            select(Order.id).where(Order.number == number)):
+        n += 1  # someone typed that number already: the next free one, -B2, -B3 …
+        number = f"{order.number}-B{n}"
     return add_order(s, customer=order.customer, lines=rest, actor_id=actor_id,
                      number=number if len(number) <= 40 else None, ship_to=order.ship_to, backorder_of=order)
 
@@ -535,13 +541,16 @@ def cancel_order(*, number: str, uow: UnitOfWork, put_back_to: str | None = None
                 a.quantity = ZERO
         if picked:
             # Back as picked: each lot of each item, from the order's own pick movements.
-            rows = s.execute(select(StockMovement.item_id, StockMovement.lot, func.sum(StockMovement.quantity))
+            rows = s.execute(select(StockMovement.item_id, StockMovement.lot, func.sum(StockMovement.quantity),
+                                    func.sum(StockMovement.total_cost))
                              .where(StockMovement.reference == order.number, StockMovement.kind == "pick")
                              .group_by(StockMovement.item_id, StockMovement.lot)
                              .order_by(StockMovement.item_id, StockMovement.lot)).all()
-            for item_id, lot, qty in rows:
+            for item_id, lot, qty, cost in rows:
+                # At what the picks cost, not at today's price: the stock is worth again what it was worth before.
+                unit_cost = money(cost / qty) if cost is not None and qty else None
                 stock_in(s, kind="return", item=s.get(Item, item_id), dst=dst, qty=qty, who=who or Actor(None),
-                         lot=lot, reference=order.number, reason="order cancelled")
+                         lot=lot, unit_cost=unit_cost, reference=order.number, reason="order cancelled")
             for line in picked:
                 line.picked_qty = ZERO
         order.status = "cancelled"

@@ -12,7 +12,7 @@ from app.extensions import db
 from app.locations.services import create_location
 from app.stock import orders, queries
 from app.stock import services as stock
-from app.stock.models import StockBalance, StockLot
+from app.stock.models import Item, StockBalance, StockLot
 from app.uow import UnitOfWork
 
 
@@ -96,13 +96,14 @@ def test_cancelling_an_order_releases_its_reservations(warehouse, make_item, put
 
 def test_cancelling_an_order_with_picked_goods_puts_them_back_into_the_bin_scanned(warehouse, make_item, put_stock,
                                                                                     who):
-    a = make_item("ORD-A")
-    put_stock(a, "A-01", 5)
+    a = make_item("ORD-A", valuation_method="fifo")
+    put_stock(a, "A-01", 2, cost="1.00")
+    put_stock(a, "A-01", 3, cost="3.00")  # worth 11.00 in all
     number = orders.create_order(customer="C", lines=[("ORD-A", 3)], actor_id=None, uow=U()).number
     orders.allocate(number=number, uow=U())
     [task] = orders.pick_list(db.session, number)
     orders.confirm_pick(number=number, allocation_id=task.allocation_id, bin_code="A-01", code=a.ean, quantity=2,
-                        who=who(), uow=U())
+                        who=who(), uow=U())  # the two at 1.00
     with pytest.raises(Conflict, match="scan the bin to put them back into"):
         orders.cancel_order(number=number, uow=U())
     db.session.rollback()
@@ -113,6 +114,8 @@ def test_cancelling_an_order_with_picked_goods_puts_them_back_into_the_bin_scann
     cancelled = orders.get_order(db.session, number)
     assert cancelled.status == "cancelled" and cancelled.lines[0].picked_qty == 0
     assert queries.verify(db.session) == []
+    # Back at what they cost when picked (1.00), not at the newest layer's 3.00: the stock is worth 11.00 again.
+    assert db.session.get(Item, a.id).stock_value == Decimal("11.00")
 
 
 def _pick_all(number, item, who):
@@ -138,6 +141,22 @@ def test_what_was_never_reserved_goes_on_the_backorder_when_the_order_ships(ware
     assert [(x.item.sku, x.ordered_qty) for x in backorder.lines] == [("ORD-A", Decimal(4))]
     assert backorder.status == "open" and backorder.backorder_of.number == number
     assert orders.backorder_reasons(backorder) == {a.id: "4 not in stock when allocated"}
+
+
+def test_a_backorder_takes_the_next_free_number_when_someone_used_the_obvious_one(warehouse, make_item, put_stock,
+                                                                                    who):
+    a = make_item("ORD-A")
+    put_stock(a, "A-01", 1)
+    number = orders.create_order(customer="C", lines=[("ORD-A", 3)], actor_id=None, uow=U()).number
+    orders.create_order(customer="Other", lines=[("ORD-A", 1)], actor_id=None, number=f"{number}-B", uow=U())
+    orders.allocate(number=number, uow=U())
+    task = orders.pick_list(db.session, number)[0]
+    orders.confirm_pick(number=number, allocation_id=task.allocation_id, bin_code="A-01", code=a.ean, quantity=1,
+                        who=who(), uow=U())
+    orders.pack_scan(number=number, code=a.ean, quantity=1, who=who(), uow=U())
+    orders.ship(number=number, carrier="DHL", tracking_number="JD0009", actor_id=None, uow=U())
+    backorder = orders.get_order(db.session, f"{number}-B2")
+    assert backorder.customer == "C" and [(x.item.sku, x.ordered_qty) for x in backorder.lines] == [("ORD-A", 2)]
 
 
 def test_a_picker_short_and_stock_never_reserved_both_go_on_the_backorder_with_their_reasons(

@@ -24,6 +24,7 @@ def test_a_forged_csrf_token_is_refused(login):
     resp = admin.post("/admin/users", csrf=False, headers={"X-CSRFToken": "forged.token.value"},
                       data={"name": "X", "email": "x@example.test", "role": "staff", "password": "long-enough-pw"})
     assert resp.status_code == 400
+    assert _no_user("x@example.test")
 
 
 def test_a_token_from_another_session_is_refused(app, login):
@@ -33,6 +34,17 @@ def test_a_token_from_another_session_is_refused(app, login):
     resp = admin.post("/admin/users", csrf=False, headers={"X-CSRFToken": token},
                       data={"name": "X", "email": "x@example.test", "role": "staff", "password": "long-enough-pw"})
     assert resp.status_code == 400
+    assert _no_user("x@example.test")
+
+
+def _no_user(email: str) -> bool:
+    from sqlalchemy import select
+
+    from app.auth.models import User
+    from app.extensions import db
+
+    db.session.rollback()
+    return db.session.scalar(select(User.id).where(User.email == email)) is None
 
 
 def test_htmx_csrf_failure_is_shown_in_the_message_area(login):

@@ -417,3 +417,18 @@ def test_the_review_reports_bins_counted_and_not_next_to_expected_but_not_found_
     assert "Nothing counted in: A-03." in review
     assert "Expected but not found" in review and "REV-B in A-03: 1 expected" in review
     assert "Found in the wrong bin" in review and "REV-B in A-02 — the system has it in A-03, DEP-01" in review
+
+
+@pytest.mark.parametrize(("path", "data", "field_says"), [
+    ("/stock/counts/new", {"location": "WH-A", "assigned_to": "3000000000"}, b"active person"),
+    ("/stock/counts/new", {"location": "WH-A", "assigned_to": "99999999999999999999"},
+     b"active person"),
+    ("/locations/new", {"code": "VAN-99", "name": "v", "kind": "van", "holder_id": "3000000000"}, b"drives the van"),
+    ("/locations/new", {"code": "A-98", "name": "b", "kind": "bin", "parent": "WH-A", "walk_order": "3000000000"},
+     b"walking order"),
+    ("/locations/new", {"code": "A-97", "name": "b", "kind": "bin", "parent": "WH-A", "walk_order": "first"},
+     b"whole number"),
+])
+def test_numbers_beyond_what_a_column_holds_are_a_clear_4xx_not_a_500(manager, warehouse, path, data, field_says):
+    resp = manager.post(path, data=data)
+    assert 400 <= resp.status_code < 500 and field_says in resp.data, (resp.status_code, resp.data[:300])
