@@ -23,13 +23,13 @@ from flask import flash, jsonify, redirect, request, url_for
 from flask_login import current_user
 
 from ..auth.roles import FLOOR, MANAGERS
-from ..errors import AlreadyRecorded, DomainError, Incomplete, Invalid
+from ..errors import AlreadyRecorded, Conflict, DomainError, Incomplete, Invalid
 from ..extensions import db
 from ..uow import UnitOfWork
 from ..web.guards import roles
 from ..web.htmx import render_panel, wants_partial
 from ..web.scan_actions import already_recorded, failed, replayed, scan_context, succeeded
-from . import queries, services
+from . import purchasing, queries, services
 from .routes import bp
 
 
@@ -109,6 +109,10 @@ def _absorb(flow: Flow, st: ScanState, scanned: queries.Scanned) -> str:
         pack = f" (pack of {scanned.pack_qty})" if scanned.pack_qty > 1 else ""
         return f"{scanned.label}{pack}"
     if scanned.kind == "purchase_order" and flow.name == "receive":
+        po = purchasing.get_po(db.session, scanned.key)
+        if not po.accepts_receipts:  # say so at the scan of the PO, not at its first item
+            raise Conflict(f"Purchase order {po.number} is {po.status}; nothing more can be received against it.",
+                           field="scan")
         st.po = scanned.key
         return f"Receiving against {scanned.key}"
     if scanned.kind == "location":

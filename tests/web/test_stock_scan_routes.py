@@ -142,8 +142,9 @@ def test_receiving_against_a_closed_purchase_order_is_refused(staff, item, wareh
     po = purchasing.create_po(supplier="Acme", lines=[("WEB-1", 5, "1")], actor_id=None, uow=UnitOfWork())
     number = po.number
     purchasing.close_po(number=number, uow=UnitOfWork())
-    step = post_scan(staff, "/stock/receive", scan=number)
-    assert step.status_code == 200 and f'name="po" value="{number}"' in step.text
+    step = post_scan(staff, "/stock/receive", scan=number)  # said at the scan of the PO, not at its first item
+    assert step.status_code == 409 and f"{number} is closed" in step.text
+    assert f'name="po" value="{number}"' not in step.text
     resp = post_scan(staff, "/stock/receive", scan=item.ean, dst="WH-DOCK", po=number)
     assert resp.status_code == 409 and "closed" in resp.text
     assert movements() == 0
