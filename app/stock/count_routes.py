@@ -17,6 +17,7 @@ from ..web.scan_actions import already_recorded, failed, replayed, succeeded
 from . import counting, queries, services
 from .models import CountSession
 from .routes import PAGE, bp
+from .scan_routes import _date as parse_expiry
 from .scan_routes import scan_actor
 
 
@@ -91,17 +92,23 @@ def count(number: str):
     bin_code = (request.form.get("bin") or "").strip().upper()
     raw = request.form.get("scan", "")
     lot = (request.form.get("lot") or "").strip()
+    expiry = (request.form.get("expiry") or "").strip()
     try:
         if not raw.strip():
             raise Invalid("Scan a bin, then the items in it.", field="scan")
         scanned = queries.classify(db.session, raw)
         if scanned.kind == "location":
-            code = counting.check_bin(db.session, number, scanned.location.code).code
-            if replayed():  # only chooses the bin: never a silent 200 to a phone that would drop it
+            # A phone that knew the code for a bin kept the scan with that bin held (static/js/steps.js): it is the
+            # visit, applied now. Held with another bin, the phone took it for an item counted in the bin before.
+            if replayed() and bin_code != scanned.location.code:
+                code = counting.check_bin(db.session, number, scanned.location.code).code
                 raise Incomplete(f"Bin {code} was scanned offline for count {number}; that only chooses the bin, "
                                  "nothing was counted. Items scanned after it on that phone may have been counted "
                                  "in the bin held before it: check them.", field="scan")
-            return succeeded(_render_count(number, code, note=f"Counting {code}", lot=lot), message=f"Bin {code}")
+            code = counting.visit_bin(number=number, location_code=scanned.location.code, who=scan_actor(),
+                                      uow=UnitOfWork())
+            return succeeded(_render_count(number, code, note=f"Counting {code}", lot=lot, expiry=expiry),
+                             message=f"Bin {code}")
         if scanned.kind != "item":
             raise Invalid("Scan a bin or an item here.", field="scan")
         if not bin_code:
@@ -110,11 +117,12 @@ def count(number: str):
                                  "nothing was counted. Count it again in its bin.", field="scan")
             raise Invalid("Scan the bin first, then the items in it.", field="scan")
         result = counting.count_scan(number=number, location_code=bin_code, code=raw, lot=lot or None,
-                                     quantity=request.form.get("qty") or None, who=scan_actor(), uow=UnitOfWork())
+                                     expiry=parse_expiry(expiry), quantity=request.form.get("qty") or None,
+                                     who=scan_actor(), uow=UnitOfWork())
     except AlreadyRecorded as err:
         return already_recorded(_render_count(number, bin_code, result=err.outcome, already=True), err)
     except DomainError as err:  # what was typed stays, to be put right
-        return failed(_render_count(number, bin_code, status=err.status, error=err, lot=lot), err)
+        return failed(_render_count(number, bin_code, status=err.status, error=err, lot=lot, expiry=expiry), err)
     message = f"{result.sku}: {result.counted} counted in {result.location}"
     if not wants_partial():
         flash(message)
@@ -159,7 +167,9 @@ def count_approve(number: str):
     except AlreadyRecorded:
         cs = counting.get_count(db.session, number)
     adjusted = sum(1 for x in cs.lines if x.movement_id)
-    flash(f"Count {cs.number} approved: {adjusted} adjustment(s) booked.")
+    empty = [b.code for b in counting.report(db.session, cs.number).bins_empty if b.zeroed]
+    flash(f"Count {cs.number} approved: {adjusted} adjustment(s) booked."
+          + (f" Found empty, counted 0: {', '.join(empty)}." if empty else ""))
     return redirect(url_for("stock.count_review", number=cs.number), 303)
 
 

@@ -5,6 +5,7 @@ is multiplied by it, for cases). The first count of a line snapshots the balance
 quantity, and the variance is taken against that snapshot: a pick from the bin while the count goes on is not a
 false variance, because approval adjusts the balance by the variance, not to the counted number.
 
+Each place scanned is kept as a visit of the count, so the review tells a bin found empty from one nobody went to.
 On submit, every balance in scope that nobody counted becomes a line counted 0 — "expected but not found".
 A line counted where the item has no balance but the item is elsewhere is "found in the wrong bin". A manager
 may ask for a recount of lines, then approves: each non-zero variance becomes a count_adjustment movement with a
@@ -14,8 +15,9 @@ reason code.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,7 +26,7 @@ from ..auth.models import User
 from ..errors import Conflict, Invalid, NotFound
 from ..types import MAX_ROW_ID, utcnow
 from ..uow import UnitOfWork
-from .models import CountLine, CountSession, StockBalance
+from .models import CountBinVisit, CountLine, CountSession, StockBalance
 from .queries import descendant_ids
 from .rules import expiry_warning
 from .services import (
@@ -86,6 +88,37 @@ def _check_scope(s: Session, cs: CountSession, loc) -> None:
         raise Conflict(f"{loc.code} is not part of count {cs.number}.", field="location")
 
 
+def _check_counter(s: Session, cs: CountSession, who: Actor) -> None:
+    if cs.status != "open":
+        raise Conflict(f"Count {cs.number} is {cs.status}; it takes no more counts.", field="count")
+    if cs.assigned_to and who.actor_id != cs.assigned_to and not _is_manager(s, who.actor_id):
+        raise Conflict(f"Count {cs.number} is assigned to someone else.", field="count")
+
+
+def _record_visit(s: Session, cs: CountSession, loc, who: Actor) -> None:
+    """The first visit of a place in a count is kept; later ones (and replays of it) change nothing. The caller
+    holds the count's row lock, so two scans of the same bin cannot both insert."""
+    seen = s.scalar(select(CountBinVisit.id).where(CountBinVisit.session_id == cs.id,
+                                                   CountBinVisit.location_id == loc.id))
+    if seen is None:
+        s.add(CountBinVisit(session_id=cs.id, location_id=loc.id, visited_by=who.actor_id, visited_at=utcnow()))
+
+
+def visit_bin(*, number: str, location_code: str, who: Actor, uow: UnitOfWork) -> str:
+    """The counter scanned a place of the count: it is the bin counted next, and the count remembers it was
+    visited, so a bin found empty is reported as such rather than as skipped. Returns the place's code."""
+    with uow:
+        s = uow.session
+        cs = _session(s, number, lock=True)
+        _check_counter(s, cs, who)
+        loc = find_location(s, location_code)
+        _check_scope(s, cs, loc)
+        _record_visit(s, cs, loc, who)
+        code = loc.code
+        uow.commit()
+        return code
+
+
 def _balance_on_hand(s: Session, item_id: int, location_id: int, lot: str) -> Decimal:
     bal = s.scalar(select(StockBalance).where(StockBalance.item_id == item_id, StockBalance.location_id == location_id,
                                               StockBalance.lot == lot).with_for_update())
@@ -124,6 +157,7 @@ class Counted:
     counted: str
     expected: str | None  # None on a blind count
     added: str
+    expiry: str | None = None  # the lot's, typed or read from the label (AI 17)
     notes: list[str] = field(default_factory=list)
 
     def as_outcome(self) -> dict:
@@ -131,16 +165,16 @@ class Counted:
 
 
 def count_scan(*, number: str, location_code: str, code: str | None = None, sku: str | None = None, quantity=None,
-               lot: str | None = None, who: Actor, uow: UnitOfWork) -> Counted:
-    """Add what was scanned (or typed) in a bin to the count."""
+               lot: str | None = None, expiry: date | None = None, who: Actor, uow: UnitOfWork) -> Counted:
+    """Add what was scanned (or typed) in a bin to the count. expiry (typed, or AI 17 of a GS1 label) is the
+    lot's; a lot new to the system is counted without one when nobody knows it."""
     with uow:
         s = uow.session
-        claim_scan(uow, "stock.count", who, number=number, loc=location_code, code=code, sku=sku, qty=quantity, lot=lot)
+        # expiry only when given: a scan kept before it existed keeps its fingerprint when replayed
+        claim_scan(uow, "stock.count", who, number=number, loc=location_code, code=code, sku=sku, qty=quantity, lot=lot,
+                   **({"expiry": expiry.isoformat()} if expiry else {}))
         cs = _session(s, number, lock=True)
-        if cs.status != "open":
-            raise Conflict(f"Count {cs.number} is {cs.status}; it takes no more counts.", field="count")
-        if cs.assigned_to and who.actor_id != cs.assigned_to and not _is_manager(s, who.actor_id):
-            raise Conflict(f"Count {cs.number} is assigned to someone else.", field="count")
+        _check_counter(s, cs, who)
         loc = find_location(s, location_code)
         _check_scope(s, cs, loc)
         ref = find_item(s, code, sku=sku)
@@ -149,8 +183,9 @@ def count_scan(*, number: str, location_code: str, code: str | None = None, sku:
             raise Conflict(f"Count {cs.number} is only for {cs.item.sku}; {item.sku} is not counted here.", field="code")
         qty = scanned_quantity(ref, quantity)
         lock_items(s, [item.id])
-        # An expired lot on the shelf is counted like any other: the count is how it is found and written off.
-        lot_key, expiry = tracking_key(s, ref, lot, None, incoming=True, allow_expired=True)
+        # An expired lot on the shelf is counted like any other: the count is how it is found and written off. And a
+        # lot found without a readable expiry is still counted: leaving it off the books would be worse.
+        lot_key, expiry = tracking_key(s, ref, lot, expiry, incoming=True, allow_expired=True, expiry_optional=True)
         line = s.scalar(select(CountLine).where(CountLine.session_id == cs.id, CountLine.item_id == item.id,
                                                 CountLine.location_id == loc.id, CountLine.lot == lot_key))
         if line is None:
@@ -163,15 +198,20 @@ def count_scan(*, number: str, location_code: str, code: str | None = None, sku:
         line.counted = line.counted + qty
         line.counted_by = who.actor_id
         line.counted_at = utcnow()
+        _record_visit(s, cs, loc, who)
         s.flush()
         notes = [warning] if (warning := expiry_warning(lot_key, expiry, date.today())) else []
-        if line.expected == 0:
+        if lot_key and expiry is None and item.expiry_required:
+            notes.append(f"Lot {lot_key} has no expiry date on record: type it with the next scan of this lot, or "
+                         "its next receipt sets it.")
+        # Where else the system has it would tell a blind counter what to expect: only a non-blind count says it.
+        if line.expected == 0 and not cs.blind:
             elsewhere = _elsewhere(s, item.id, loc.id)
             if elsewhere:
                 notes.append(f"Not expected in {loc.code}; the system has it in {', '.join(elsewhere)}.")
         result = Counted(number=cs.number, sku=item.sku, name=item.name, location=loc.code, lot=lot_key,
                          counted=str(line.counted), expected=None if cs.blind else str(line.expected),
-                         added=str(qty), notes=notes)
+                         added=str(qty), expiry=expiry.isoformat() if lot_key and expiry else None, notes=notes)
         uow.record(result.as_outcome())
         uow.commit()
         return result
@@ -320,7 +360,7 @@ def count_now(*, sku: str, location_code: str, counted, who: Actor, uow: UnitOfW
 
         qty = parse_quantity(counted, uom=item.uom, field="counted", allow_zero=True)
         lock_items(s, [item.id])
-        lot_key, _ = tracking_key(s, ref, lot, None, incoming=True, allow_expired=True)
+        lot_key, _ = tracking_key(s, ref, lot, None, incoming=True, allow_expired=True, expiry_optional=True)
         expected = _balance_on_hand(s, item.id, loc.id, lot_key)
         now = utcnow()
         cs = CountSession(number=placeholder_number(), location_id=loc.id, item_id=item.id, blind=False,
@@ -378,13 +418,30 @@ def expected_in(s: Session, number: str, location_code: str) -> list[Expected]:
 
 
 @dataclass
+class BinReport:
+    """One place of the count on the review: what was counted there, who scanned it, and what approving books as
+    counted 0 there (what the system had and nobody counted)."""
+
+    location: Any
+    lines: list[CountLine] = field(default_factory=list)  # counted there by a person (above zero)
+    zeroed: list[CountLine] = field(default_factory=list)  # expected there, counted 0
+    visited_by: str | None = None
+    visited_at: datetime | None = None
+
+    @property
+    def code(self) -> str:
+        return self.location.code
+
+
+@dataclass
 class CountReport:
     session: CountSession
     lines: list[CountLine]
     not_found: list[CountLine]  # expected but not found
     wrong_bin: list[tuple[CountLine, list[str]]]  # found where the system did not expect it, and where it is
-    bins_counted: list = field(default_factory=list)  # places of the scope where something was counted
-    bins_not_counted: list = field(default_factory=list)  # places of the scope where nothing was
+    bins_counted: list[BinReport] = field(default_factory=list)  # something was counted there
+    bins_empty: list[BinReport] = field(default_factory=list)  # scanned in the count, nothing counted: found empty
+    bins_not_visited: list[BinReport] = field(default_factory=list)  # nobody scanned it
 
 
 def report(s: Session, number: str) -> CountReport:
@@ -393,28 +450,39 @@ def report(s: Session, number: str) -> CountReport:
     not_found = [x for x in lines if x.counted == 0 and (x.expected or 0) > 0]
     wrong = [(x, _elsewhere(s, x.item_id, x.location_id)) for x in lines
              if (x.counted or 0) > 0 and x.expected == 0]
-    counted, not_counted = _bins(s, cs, lines)
-    return CountReport(cs, lines, not_found, [(x, w) for x, w in wrong if w], counted, not_counted)
+    counted, empty, not_visited = _bins(s, cs, lines)
+    return CountReport(cs, lines, not_found, [(x, w) for x, w in wrong if w], counted, empty, not_visited)
 
 
-def _bins(s: Session, cs: CountSession, lines: list[CountLine]) -> tuple[list, list]:
-    """The places of the count's scope that hold stock (its bins, docks and vans; for a count of an item alone, the
-    places it was expected or found), split into those where something was counted and those where nothing was.
+def _bins(s: Session, cs: CountSession, lines: list[CountLine]) -> tuple[list, list, list]:
+    """The places of the count (its scope's bins, docks and vans, and wherever something was counted or scanned;
+    for a count of an item alone, the places it was expected, found or looked for), split three ways: something
+    counted there; scanned and nothing counted (found empty); never scanned (skipped).
 
-    A scan always counts at least one, so a counted line above zero is a person's count; the lines counted 0 are
-    the ones submit added for stock nobody counted. A bin visited and found empty writes nothing, so it is among
-    "nothing counted" — which is what the manager needs to see next to its expected-but-not-found lines."""
+    A scan always counts at least one, so a line above zero is a person's count; the lines counted 0 are what
+    submit added for stock nobody counted, which approving books as counted 0 — the same for a bin found empty
+    and for one nobody went to, which is why the review tells them apart."""
+    from ..auth.models import User
     from ..locations.models import Location
 
-    places = {x.location for x in lines}
+    visits = {v.location_id: (v, name) for v, name in s.execute(
+        select(CountBinVisit, User.name).outerjoin(User, User.id == CountBinVisit.visited_by)
+        .where(CountBinVisit.session_id == cs.id))}
+    places = {x.location for x in lines} | {v.location for v, _ in visits.values()}
     scope = _scope_location_ids(s, cs)
     if scope is not None:
         places |= set(s.scalars(select(Location).where(Location.id.in_(scope), Location.active,
                                                        Location.kind.not_in(("site", "zone")))))
-    done = {x.location_id for x in lines if (x.counted or 0) > 0}
-    ordered = sorted(places, key=lambda loc: (loc.walk_order, loc.code))
-    return [x for x in ordered if x.id in done], [x for x in ordered if x.id not in done]
+    counted, empty, not_visited = [], [], []
+    for loc in sorted(places, key=lambda loc: (loc.walk_order, loc.code)):
+        here = [x for x in lines if x.location_id == loc.id]
+        visit, name = visits.get(loc.id, (None, None))
+        row = BinReport(loc, [x for x in here if (x.counted or 0) > 0],
+                        [x for x in here if x.counted == 0 and (x.expected or 0) > 0],
+                        name if visit else None, visit.visited_at if visit else None)
+        (counted if row.lines else empty if visit else not_visited).append(row)
+    return counted, empty, not_visited
 
 
 __all__ = ["REASONS", "approve_count", "count_now", "count_scan", "create_count", "expected_in", "report",
-           "request_recount", "submit_count"]
+           "request_recount", "submit_count", "visit_bin"]

@@ -428,6 +428,24 @@ class CountLine(db.Model):
         return self.counted - self.expected
 
 
+class CountBinVisit(db.Model):
+    """Someone scanned this place during the count. A bin found empty writes no count line, so without this the
+    review could not tell "looked, nothing there" from "never went there". One row per count and place: the first
+    visit, so a resent or replayed bin scan changes nothing."""
+
+    __tablename__ = "count_bin_visit"
+    __table_args__ = (UniqueConstraint("session_id", "location_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("count_session.id"))
+    location_id: Mapped[int] = mapped_column(ForeignKey("location.id"))
+    visited_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    visited_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    location = relationship("Location")
+    visitor = relationship("User")
+
+
 @event.listens_for(StockMovement, "before_update")
 def _ledger_is_append_only(mapper, connection, target):
     raise RuntimeError("stock movements are never changed; record a correcting movement instead")

@@ -260,14 +260,33 @@ def pick_at(*, number: str, bin_code: str, code: str, quantity=None, who: Actor,
         order = _pickable(s, number)
         ref = find_item(s, code)
         key = (bin_code or "").strip().upper()
-        alloc = next((a for line in order.lines if line.item_id == ref.item.id for a in line.allocations
-                      if a.quantity > 0 and a.balance.location.code == key), None)
-        if alloc is None:
+        here = [a for line in order.lines if line.item_id == ref.item.id for a in line.allocations
+                if a.quantity > 0 and a.balance.location.code == key]
+        if not here:
             raise WrongPlace(f"{ref.item.sku} is not to be picked from {key} for {order.number}.", field="code")
-        result = _pick(s, order, alloc, key, ref, quantity, None, who)
+        result = _pick(s, order, _for_label(order, ref, here, key), key, ref, quantity, None, who)
         uow.record(result.as_outcome())
         uow.commit()
         return result
+
+
+def _for_label(order: Order, ref, here: list[Allocation], bin_code: str) -> Allocation:
+    """Of the reservations of the scanned item in this bin, the one for the lot or serial number its label carries
+    (two lots of an item may share a bin); a plain barcode, which names no lot, takes the first reserved."""
+    item, parsed = ref.item, ref.parsed
+    on_label = ""
+    if parsed is not None and item.tracking != "none":
+        on_label = ((parsed.serial if item.tracking == "serial" else parsed.lot) or "").strip()
+    if not on_label:
+        return here[0]
+    match = next((a for a in here if a.balance.lot == on_label), None)
+    if match is None:
+        what = "serial number" if item.tracking == "serial" else "lot"
+        reserved = sorted({a.balance.lot for a in here})
+        raise WrongPlace(f"The label says {what} {on_label}, but {order.number} has {what}"
+                         f"{'s' if len(reserved) > 1 else ''} {', '.join(reserved)} of {item.sku} reserved in "
+                         f"{bin_code}: pick {'one of those' if len(reserved) > 1 else 'that one'}.", field="lot")
+    return match
 
 
 def _pickable(s: Session, number: str) -> Order:

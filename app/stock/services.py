@@ -253,9 +253,11 @@ def _lot_row(s: Session, item: Item, code: str, expiry: date | None, *, incoming
 
 
 def tracking_key(s: Session, ref: ItemRef, lot: str | None, expiry: date | None, *, incoming: bool,
-                 allow_expired: bool = False) -> tuple[str, date | None]:
+                 allow_expired: bool = False, expiry_optional: bool = False) -> tuple[str, date | None]:
     """The lot/serial this movement is about, merged from what was typed and what the GS1 label says. An expired
-    lot is refused unless allow_expired (see rules.check_lot)."""
+    lot is refused unless allow_expired (see rules.check_lot). expiry_optional lets a lot new to the system in
+    without an expiry even where the item requires one: a count records what is on the shelf, and refusing a
+    lot whose date nobody can read would leave it off the books altogether."""
     item, parsed = ref.item, ref.parsed
     typed = (lot or "").strip()
     scanned = ""
@@ -270,8 +272,8 @@ def tracking_key(s: Session, ref: ItemRef, lot: str | None, expiry: date | None,
     row = s.scalar(select(StockLot).where(StockLot.item_id == item.id, StockLot.code == key)) if key else None
     if expiry is None and row is not None:
         expiry = row.expiry
-    key = check_lot(item.tracking, item.expiry_required, key, expiry, date.today(), incoming=incoming,
-                    allow_expired=allow_expired)
+    key = check_lot(item.tracking, item.expiry_required and not expiry_optional, key, expiry, date.today(),
+                    incoming=incoming, allow_expired=allow_expired)
     _lot_row(s, item, key, expiry, incoming=incoming)
     return key, expiry
 

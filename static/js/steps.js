@@ -5,7 +5,8 @@
 // (app/stock/scan_routes.py `_absorb`), and writes only when the form has all it needs. Offline that answer never
 // comes, so this module gives it on the phone, with the same rules, from the places and purchase orders the phone
 // fetched while online (/stock/offline-codes, kept in localStorage for the person signed in):
-// - a scan of a known place (or purchase order on Receive) fills in the form and is NOT kept in the queue;
+// - a scan of a known place (or purchase order on Receive) fills in the form and is NOT kept in the queue — except
+//   a count's bin, which is also kept (with that bin held), because the count records which bins were visited;
 // - anything else is the item: when the form then has all it needs, the offline queue keeps the form as it stands
 //   (queue.js; the server reads everything again when it is replayed) and the form starts the next item as it
 //   would online; when something is still missing, the phone says what to scan and keeps nothing. An item scanned
@@ -321,6 +322,10 @@
     var input = form.querySelector("[data-scan-input]");
     if (input) input.placeholder = kind ? "Scan the item" : "Scan items in " + code;
   }
+  function outside(form, code) {
+    var scope = form.getAttribute("data-bin-scope");
+    return !!scope && !within(code, scope);
+  }
   function binStep(form, data) {
     var counting = form.getAttribute("data-offline-steps") === "count";
     var raw = trimmed(data.get("scan"));
@@ -333,6 +338,7 @@
       // An item in the bin held: kept as it stands (the server counts or picks it when it is sent).
       var qty = field(form, "qty");
       var lot = counting ? field(form, "lot") : null;
+      var expiry = counting ? field(form, "expiry") : null;
       var label = (counting ? "Count " : "Pick ") + (qty && qty.value.trim() ? qty.value.trim() + " × " : "") + raw +
         (lot && lot.value.trim() ? " lot " + lot.value.trim() : "") + (counting ? " in " : " from ") + bin;
       return {
@@ -341,7 +347,22 @@
         after: function () {
           if (qty) qty.value = "";
           if (lot) lot.value = ""; // as online: a typed lot goes with the one scan it was typed for
+          if (expiry) expiry.value = "";
           tell(form, "ok", "Kept on this phone: " + label + ". It is sent when the connection is back.", "queued");
+        },
+      };
+    }
+    if (counting && isBin && !outside(form, code)) {
+      // A count keeps which bins were visited, so one found empty is not taken for one skipped: the bin is held
+      // at once, as online, and the scan is kept with it held (the server then records the visit, nothing else).
+      if (binField) binField.value = code;
+      showBin(form, code);
+      return {
+        queue: true,
+        label: "Bin " + code + " visited for count " + form.getAttribute("data-count"),
+        after: function () {
+          tell(form, "ok", "Counting " + code + " — now scan the items in it. The visit is kept on this phone and " +
+            "sent when the connection is back.", "queued");
         },
       };
     }
@@ -351,7 +372,7 @@
     } else if (!isBin) {
       tell(form, "warn", (counting ? "Scan the bin first, then the items in it." : "Scan the bin first, then the item.") +
         " Nothing is saved until then." + (stored() ? "" : NOT_KNOWN), "need");
-    } else if (counting && form.getAttribute("data-bin-scope") && !within(code, form.getAttribute("data-bin-scope"))) {
+    } else if (counting && outside(form, code)) {
       tell(form, "error", code + " is not part of count " + form.getAttribute("data-count") + ".");
     } else if (!counting && bins.indexOf(code) < 0) {
       tell(form, "error", "Nothing to pick in " + code + " for this order; the next pick is from " +

@@ -1,6 +1,7 @@
 """Multi-step scan forms on a phone without a connection: a bin (or a purchase order) fills in the form on the
-phone and is never queued; an item completes the action and is queued with the bin; an item without its bin is
-refused on the spot. When the connection returns, each kept action is applied once, from the right place."""
+phone and is never queued (a count's bin is also kept: the count records the visit); an item completes the action
+and is queued with the bin; an item without its bin is refused on the spot. When the connection returns, each kept
+action is applied once, from the right place."""
 
 from __future__ import annotations
 
@@ -206,8 +207,8 @@ def test_an_offline_receipt_against_a_purchase_order_fills_order_and_dock_then_b
     assert phone.js_errors == []
 
 
-def test_an_offline_count_takes_the_bin_on_the_phone_and_refuses_one_outside_the_count(phone, warehouse, make_item,
-                                                                                        put_stock):
+def test_an_offline_count_takes_the_bin_on_the_phone_keeps_its_visit_and_refuses_one_outside_the_count(
+        phone, warehouse, make_item, put_stock):
     item = make_item("STEP-CNT", name="Counted widget")
     ean = item.ean
     put_stock(item, "A-01", 4)
@@ -221,10 +222,12 @@ def test_an_offline_count_takes_the_bin_on_the_phone_and_refuses_one_outside_the
     phone.locator("[data-outcome=need]", has_text="Scan the bin first").wait_for()
     scan(phone, "DEP-01")
     phone.locator("[data-outcome=error]", has_text=f"DEP-01 is not part of count {number}").wait_for()
-    scan(phone, "A-01")
+    assert phone.evaluate(QUEUED) == 0  # neither was kept
+    scan_kept(phone, "A-02", 1)  # looked in A-02, found it empty: the visit is kept
+    phone.locator("[data-bin-line] [data-slot=bin]", has_text="A-02").wait_for()
+    scan_kept(phone, "A-01", 2)
     phone.locator("[data-bin-line] [data-slot=bin]", has_text="A-01").wait_for()
-    assert phone.evaluate(QUEUED) == 0
-    for n in (1, 2, 3):
+    for n in (3, 4, 5):
         scan_kept(phone, ean, n)
 
     phone.context.set_offline(False)
@@ -232,6 +235,8 @@ def test_an_offline_count_takes_the_bin_on_the_phone_and_refuses_one_outside_the
     db.session.remove()
     [line] = [x for x in counting.get_count(db.session, number).lines if x.counted is not None]
     assert (line.location.code, line.counted) == ("A-01", 3)
+    rep = counting.report(db.session, number)
+    assert [b.code for b in rep.bins_counted] == ["A-01"] and [b.code for b in rep.bins_empty] == ["A-02"]
     assert db.session.scalars(select(ScanConflict)).all() == []
     assert phone.js_errors == []
 
