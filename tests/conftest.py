@@ -220,3 +220,15 @@ def concurrently(app):
 @pytest.fixture
 def is_postgres(database_url) -> bool:
     return database_url.startswith("postgresql")
+
+
+@pytest.fixture
+def token_for(make_user):
+    """token_for(role) → the Authorization header of a new API token of a new user of that role (or of `user`)."""
+    from app.api.services import create_token
+
+    def make(role: str, user=None) -> dict:
+        user = user or make_user(role)
+        return {"Authorization": f"Bearer {create_token(user_id=user.id, name='t', uow=UnitOfWork()).token}"}
+
+    return make

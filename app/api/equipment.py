@@ -11,10 +11,10 @@ from sqlalchemy import or_, select
 
 from ..assets import queries as asset_queries
 from ..assets import services as assets
-from ..assets.models import Asset, AssetEvent, AssetModel
+from ..assets.models import RESERVATION_OPEN, Asset, AssetEvent, AssetModel, Reservation
 from ..auth.models import User
 from ..auth.roles import ANYONE, FIELD, MANAGERS
-from ..errors import NotFound
+from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..locations.models import Location
 from ..maintenance import services as maintenance
@@ -82,8 +82,17 @@ def list_assets(query: schemas.AssetQuery):
 
 
 @operation(bp, "/assets", "POST", summary="Register an asset", roles=MANAGERS, tag="assets", body=schemas.AssetIn,
-           response=schemas.AssetOut, status=201, errors=(404, 409))
+           response=schemas.AssetOut, status=201, errors=(404, 409),
+           # The register refuses a tag that is already some other thing's code under the name "code".
+           fields={"code": "tag", "model_id": "model"})
 def create_asset(body: schemas.AssetIn):
+    known = db.session.scalar(select(AssetModel).where(AssetModel.manufacturer == body.model.manufacturer,
+                                                       AssetModel.name == body.model.name))
+    if known is not None and known.category.casefold() != body.model.category.casefold():
+        # The model would be reused as it is: the category sent would be dropped without a word.
+        raise Conflict(f"The model {known.label} is registered in the category {known.category}, not "
+                       f"{body.model.category}; send its category (every unit of a model has the model's).",
+                       field="model.category")
     # In the request's one transaction: the key is claimed first, so copies sent at once wait instead of racing to
     # add the model (and the model is not left behind when the asset is refused).
     model = assets.ensure_model(manufacturer=body.model.manufacturer, name=body.model.name,
@@ -160,18 +169,35 @@ def _reservation_out(r) -> schemas.ReservationOut:
                                   starts_at=r.starts_at, ends_at=r.ends_at, state=r.state, holder=r.holder_label)
 
 
-@operation(bp, "/reservations", "GET", summary="Reservations from now on", roles=ANYONE, tag="reservations",
-           query=schemas.ReservationQuery, response=schemas.ReservationList, errors=(404,))
+@operation(bp, "/reservations", "GET", summary="Reservations that have not ended yet (open ones by default)",
+           roles=ANYONE, tag="reservations", query=schemas.ReservationQuery, response=schemas.ReservationList,
+           errors=(404,))
 def list_reservations(query: schemas.ReservationQuery):
-    asset_id = _asset(query.tag).id if query.tag else None
-    found = asset_queries.reservations(db.session, since=datetime.now(UTC), asset_id=asset_id)
-    return schemas.ReservationList(items=[_reservation_out(r) for r in found])
+    # As the reservations page lists them (assets.queries.reservations), a page at a time and with filters.
+    stmt = select(Reservation).where(Reservation.ends_at > (query.since or datetime.now(UTC)))
+    if query.state == "open":
+        stmt = stmt.where(Reservation.state.in_(RESERVATION_OPEN))
+    elif query.state != "any":
+        stmt = stmt.where(Reservation.state == query.state)
+    if query.tag:
+        stmt = stmt.where(Reservation.asset_id == _asset(query.tag).id)
+    stmt = paging.after(stmt, (Reservation.starts_at, Reservation.id), query.after, (datetime, int))
+    found, next_cursor = paging.cut(list(db.session.scalars(stmt.limit(query.limit + 1))), query.limit,
+                                    lambda r: (r.starts_at, r.id))
+    return schemas.ReservationList(items=[_reservation_out(r) for r in found], next=next_cursor)
 
 
 @operation(bp, "/reservations", "POST", summary="Reserve an asset, or any unit of a model", roles=FIELD,
            tag="reservations", body=schemas.ReservationIn, response=schemas.ReservationOut, status=201,
            errors=(404, 409))
 def create_reservation(body: schemas.ReservationIn):
+    if body.tag and body.model_id:
+        asset = _asset(body.tag)
+        if asset.model_id != body.model_id:
+            # The booking would be for the tag's model: the model_id sent would be dropped without a word.
+            raise Invalid(f"{asset.tag} is a {asset.model.label} (model {asset.model_id}), not model "
+                          f"{body.model_id}; send the tag alone, or the model_id alone for any unit of a model.",
+                          field="model_id")
     holder_id = _user_by_email(body.holder, "holder").id if body.holder else None
     if holder_id is None and not body.customer:
         holder_id = current_user.id

@@ -11,9 +11,10 @@ from sqlalchemy.orm import selectinload
 
 from ..auth.models import User
 from ..auth.roles import ANYONE, FLOOR, MANAGERS
-from ..errors import Invalid, NotFound
+from ..errors import DomainError, Invalid, NotFound
 from ..extensions import db
 from ..locations.models import Location
+from ..scanning.rules import parse as parse_code
 from ..stock import counting, orders
 from ..stock import services as stock
 from ..stock.models import Allocation, CountSession, Item, Order, OrderLine, StockBalance, StockMovement
@@ -72,15 +73,43 @@ def list_items(query: schemas.ItemQuery):
     return schemas.ItemList(items=[_item_out(i, totals.get(i.id, Decimal(0))) for i in items], next=next_cursor)
 
 
+# The stock services take an item by its "code" (a SKU or any of its barcodes); these requests send the SKU.
+SKU_IS_CODE = {"code": "sku"}
+# What the barcode service calls a barcode's fields, and what BarcodeIn calls them.
+BARCODE_FIELDS = {"code": "code", "level": "level", "pack_qty": "pack_quantity"}
+
+
 @operation(bp, "/items", "POST", summary="Create an item with its barcodes", roles=MANAGERS, tag="items",
-           body=schemas.ItemIn, response=schemas.ItemOut, status=201, errors=(409,))
+           body=schemas.ItemIn, response=schemas.ItemOut, status=201, errors=(409,), fields=SKU_IS_CODE)
 def create_item(body: schemas.ItemIn):
     values = body.model_dump(exclude={"sku", "name", "barcodes"}, exclude_none=True)
-    item = stock.create_item(
-        sku=body.sku, name=body.name, uow=write_uow("items.create"),
-        barcodes=[(b.code, b.level, b.pack_quantity) for b in body.barcodes], **values,
-    )
+    uow = write_uow("items.create")
+    item = stock.create_item(sku=body.sku, name=body.name, uow=uow, **values)
+    # One barcode at a time, in the same transaction, so that a refusal names the barcode the client sent
+    # (barcodes.1.code, as a validation error would) rather than a "code" the request does not have.
+    seen: dict[str, int] = {}
+    for i, b in enumerate(body.barcodes):
+        key = _barcode_key(b.code)
+        if key in seen:
+            raise Invalid(f"The barcode {b.code} is listed twice (barcodes {seen[key]} and {i}); list each barcode "
+                          "once.", field=f"barcodes.{i}.code")
+        if key is not None:
+            seen[key] = i
+        try:
+            stock.attach_barcode(sku=item.sku, code=b.code, level=b.level, pack_qty=b.pack_quantity, uow=uow)
+        except DomainError as err:
+            err.field = f"barcodes.{i}.{BARCODE_FIELDS.get(err.field or 'code', 'code')}"
+            raise
     return _item_out(item, Decimal(0))
+
+
+def _barcode_key(code: str) -> str | None:
+    """The GTIN a barcode stands for (EAN-13 and its GTIN-14 spelling are one barcode), or None when it is none."""
+    try:
+        parsed = parse_code(code)
+    except DomainError:
+        return None
+    return parsed.key if parsed.kind == "gtin" else None
 
 
 @operation(bp, "/items/<sku>", "GET", summary="One item", roles=ANYONE, tag="items", response=schemas.ItemOut,
@@ -90,7 +119,7 @@ def get_item(sku: str):
 
 
 @operation(bp, "/items/<sku>", "PATCH", summary="Change an item", roles=MANAGERS, tag="items",
-           body=schemas.ItemPatch, response=schemas.ItemOut, errors=(404, 409))
+           body=schemas.ItemPatch, response=schemas.ItemOut, errors=(404, 409), fields=SKU_IS_CODE)
 def patch_item(sku: str, body: schemas.ItemPatch):
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
     active = changes.pop("active", None)
@@ -136,9 +165,9 @@ def _moved_out(outcome: dict) -> schemas.MovedOut:
 
 
 @operation(bp, "/stock/receive", "POST", summary="Receive goods", roles=FLOOR, tag="stock",
-           body=schemas.ReceiveIn, response=schemas.MovedOut, errors=(404, 409))
+           body=schemas.ReceiveIn, response=schemas.MovedOut, errors=(404, 409), fields=SKU_IS_CODE)
 def receive(body: schemas.ReceiveIn):
-    _check_lot(body.sku, body.lot)
+    _check_lot(body.sku, body.lot, body.expiry)
     return _moved(stock.receive(
         sku=body.sku, location_code=body.location, quantity=body.quantity, unit_cost=body.unit_cost, lot=body.lot,
         expiry=body.expiry, po_number=body.purchase_order, who=_who(), uow=write_uow("stock.receive"),
@@ -146,7 +175,7 @@ def receive(body: schemas.ReceiveIn):
 
 
 @operation(bp, "/stock/move", "POST", summary="Move stock between locations", roles=FLOOR, tag="stock",
-           body=schemas.MoveIn, response=schemas.MovedOut, errors=(404, 409))
+           body=schemas.MoveIn, response=schemas.MovedOut, errors=(404, 409), fields=SKU_IS_CODE)
 def move(body: schemas.MoveIn):
     _check_lot(body.sku, body.lot)
     return _moved(stock.relocate(
@@ -156,7 +185,7 @@ def move(body: schemas.MoveIn):
 
 
 @operation(bp, "/stock/pick", "POST", summary="Pick stock out of a location", roles=FLOOR, tag="stock",
-           body=schemas.PickIn, response=schemas.MovedOut, errors=(404, 409))
+           body=schemas.PickIn, response=schemas.MovedOut, errors=(404, 409), fields=SKU_IS_CODE)
 def pick(body: schemas.PickIn):
     _check_lot(body.sku, body.lot)
     number = (body.order or "").strip().upper()
@@ -190,16 +219,20 @@ def _pick_for_order(number: str, body: schemas.PickIn) -> stock.Moved:
                                quantity=body.quantity, lot=body.lot, who=_who(), uow=write_uow("stock.pick"))
 
 
-def _check_lot(sku: str, lot: str | None) -> None:
-    """A lot given for an item not tracked by lot is a mistake worth saying, not something to drop quietly."""
-    if lot:
+def _check_lot(sku: str, lot: str | None, expiry=None) -> None:
+    """A lot (or an expiry, which is kept per lot) given for an item not tracked by lot is a mistake worth saying,
+    not something to drop quietly."""
+    if lot or expiry:
         tracking = db.session.scalar(select(Item.tracking).where(Item.sku == sku.strip().upper()))
         if tracking == "none":
-            raise Invalid(f"{sku.strip().upper()} is not tracked by lot or serial; leave out `lot`.", field="lot")
+            if lot:
+                raise Invalid(f"{sku.strip().upper()} is not tracked by lot or serial; leave out `lot`.", field="lot")
+            raise Invalid(f"{sku.strip().upper()} is not tracked by lot, and expiry dates are kept per lot; leave "
+                          "out `expiry` (or track the item by lot).", field="expiry")
 
 
 @operation(bp, "/stock/return", "POST", summary="Take stock back into a location (unused, returned)", roles=FLOOR,
-           tag="stock", body=schemas.ReturnIn, response=schemas.MovedOut, errors=(404, 409))
+           tag="stock", body=schemas.ReturnIn, response=schemas.MovedOut, errors=(404, 409), fields=SKU_IS_CODE)
 def return_stock(body: schemas.ReturnIn):
     _check_lot(body.sku, body.lot)
     return _moved(stock.return_stock(
@@ -209,7 +242,8 @@ def return_stock(body: schemas.ReturnIn):
 
 
 @operation(bp, "/stock/count", "POST", summary="Spot count: record what is there, adjusting the balance at once",
-           roles=MANAGERS, tag="stock", body=schemas.CountIn, response=schemas.CountOut, errors=(404, 409))
+           roles=MANAGERS, tag="stock", body=schemas.CountIn, response=schemas.CountOut, errors=(404, 409),
+           fields=SKU_IS_CODE)
 def count(body: schemas.CountIn):
     _check_lot(body.sku, body.lot)
     session = counting.count_now(

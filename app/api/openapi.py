@@ -50,6 +50,7 @@ class Operation:
     errors: tuple[int, ...] = (401, 403, 422)
     operation_id: str = ""
     path_params: list[str] = field(default_factory=list)
+    fields: dict[str, str] = field(default_factory=dict)  # this operation's own service name → request name
 
 
 OPERATIONS: list[Operation] = []
@@ -64,6 +65,21 @@ def _problem(status: int, detail: str, **extra):
     return resp
 
 
+def body_problem(err: ValidationError):
+    """400 when the body is not JSON at all; None when it is (then each field's error is a 422).
+
+    The body is read by pydantic's own parser (in strict mode, which needs the JSON text): it stops at 200 levels of
+    nesting and refuses a lone surrogate (\\ud800) with an error, where Flask's request.get_json() raised
+    RecursionError (a 500) on a 2 KB body of nested arrays and let the surrogate through to the database."""
+    for e in err.errors(include_url=False):
+        if e["type"] == "json_invalid":
+            why = e.get("ctx", {}).get("error", "")
+            if "recursion" in why:
+                return _problem(400, "The body is not valid JSON (nested too deeply).", code="malformed")
+            return _problem(400, f"The body is not valid JSON ({why}).", code="malformed")
+    return None
+
+
 def validation_problem(err: ValidationError):
     errors = [
         {"field": ".".join(str(p) for p in e["loc"]) or None, "message": e["msg"]}
@@ -75,17 +91,23 @@ def validation_problem(err: ValidationError):
 
 
 # What a service calls a field, and what the API's request calls it: an error names the field the client sent.
+# These hold for every operation; an operation whose request names a thing otherwise says so (operation(fields=)):
+# the "code" a service refuses is the SKU on the stock operations but the tag on POST /assets.
 REQUEST_FIELDS = {
     "po": "purchase_order", "po_number": "purchase_order", "due_on": "due", "location_code": "location",
     "holder_id": "holder", "borrower_id": "assignee", "customer": "assignee", "condition_out": "condition",
-    "condition_in": "condition", "tags": "tag", "code": "sku", "bin": "location", "scan_id": "Idempotency-Key",
+    "condition_in": "condition", "tags": "tag", "bin": "location", "scan_id": "Idempotency-Key",
 }
 
 
 def request_field(name: str | None, op: Operation) -> str | None:
-    """The request's name for a field a service named; kept when the request has a field of that very name."""
+    """The request's name for a field a service named; kept when the request has a field of that very name (or
+    when the name is already the request's, e.g. barcodes.1.code)."""
     if not name:
         return name
+    renamed = op.fields.get(name)
+    if renamed:
+        return renamed
     known = set(op.path_params)
     for model in (op.body, op.query):
         if model is not None:
@@ -108,7 +130,7 @@ def fingerprint() -> str:
     body = request.get_data() or b""
     try:
         body = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
-    except ValueError:
+    except (ValueError, RecursionError):
         pass
     return hashlib.sha256(request.method.encode() + b" " + request.path.encode() + b"\n" + body).hexdigest()
 
@@ -205,6 +227,7 @@ def operation(
     response: type[BaseModel] | None = None,
     status: int = 200,
     errors: tuple[int, ...] = (),
+    fields: dict[str, str] | None = None,
 ) -> Callable:
     path = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule)
     params = re.findall(r"{([a-z_]+)}", path)
@@ -214,6 +237,7 @@ def operation(
             method=method.lower(), path=bp.url_prefix + path if bp.url_prefix else path, summary=summary,
             roles=frozenset(roles), tag=tag, body=body, query=query, response=response, status=status,
             errors=tuple(sorted({401, 403, 422, *errors})), operation_id=fn.__name__, path_params=params,
+            fields=dict(fields or {}),
         )
         OPERATIONS.append(op)
 
@@ -223,12 +247,11 @@ def operation(
                 if query is not None:
                     kwargs["query"] = query.model_validate(request.args.to_dict())
                 if body is not None:
-                    payload = request.get_json(silent=True)
-                    if payload is None:
+                    if not request.is_json:
                         return _problem(400, "Send a JSON object body with Content-Type: application/json.")
-                    kwargs["body"] = body.model_validate(payload)
+                    kwargs["body"] = body.model_validate_json(request.get_data())
             except ValidationError as err:
-                return validation_problem(err)
+                return body_problem(err) or validation_problem(err)
             supplied = request.headers.get("Idempotency-Key") if op.method != "get" else None
             if op.method != "get":
                 try:
@@ -320,7 +343,10 @@ def build_spec(server_url: str = "/") -> dict:
                 "name": "Idempotency-Key", "in": "header", "required": False,
                 "description": "Yours alone (another user's same key is another request). Same key and body: the "
                 "first answer again — same status, same body, header `Idempotent-Replayed: true` — and no second "
-                "effect, also when the copies arrive at the same moment. Same key, other body: 422.",
+                "effect, also when the copies arrive at the same moment. Same key, other body: 422. Only a "
+                "successful answer is kept: a refused request (400, 404, 409, 422) leaves nothing behind, so it may "
+                "be sent again with the same key once the cause is fixed — and it then runs again, which is the "
+                "point (a retry after restocking, after creating the missing location).",
                 "schema": {"type": "string", "pattern": r"^[A-Za-z0-9_.:\-]{8,100}$"},
             })
         if op.body is not None:

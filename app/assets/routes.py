@@ -473,9 +473,10 @@ def _parse_when(raw: str | None, field: str) -> datetime | None:
         return None
     try:
         value = datetime.fromisoformat(raw.strip())
-    except ValueError:
-        raise Invalid(f"{raw!r} is not a date and time.", field=field) from None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        # In UTC, as it is stored: 0001-01-01T00:00+14:00 is before year 1 there (OverflowError, was a 500).
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise Invalid(f"{raw!r} is not a date and time within the calendar.", field=field) from None
 
 
 def _reservations_ctx():

@@ -236,6 +236,12 @@ CONVENTION_LABELS = {
 }
 DEFAULT_CONVENTION = "full_month"
 CENT = Decimal("0.01")
+# The largest amount of money an asset's figures take (cost, salvage, proceeds, maintenance cost): the columns hold
+# Numeric(14, 2), and nothing a stockroom owns is worth ten billion; a bigger figure is a typing slip.
+MAX_MONEY = Decimal("9999999999.99")
+# The longest useful life an asset may be given (as the API's document says): the depreciation schedule has a row
+# per year of it, and a life of two billion months kept the asset's page computing for ever.
+MAX_LIFE_MONTHS = 1200
 
 
 def money(value) -> Decimal:
@@ -419,7 +425,7 @@ def check_due(due: date | None, today: date) -> date:
     return due
 
 
-def check_window(starts, ends) -> None:
+def check_window(starts, ends, now=None) -> None:
     if starts is None or ends is None:
         raise Invalid("A reservation needs a start and an end.", field="starts_at")
     for name, moment in (("starts_at", starts), ("ends_at", ends)):
@@ -428,6 +434,19 @@ def check_window(starts, ends) -> None:
                           "one means a different moment in every place.", field=name)
     if ends <= starts:
         raise Invalid("The reservation ends before it starts; the end must be after the start.", field="ends_at")
+    # Within five years either side of now, as a loan's due date (check_due): a year like 0001 or 9999 is a typing
+    # slip, and near those ends a moment shifted to UTC leaves the calendar (it was a 500 in the overlap query).
+    # Aware datetimes compare without converting, so these checks are safe before anything is shifted.
+    from datetime import UTC, datetime
+
+    now = now or datetime.now(UTC)
+    reach = timedelta(days=MAX_LOAN_DAYS)
+    if starts < now - reach:
+        raise Invalid(f"The reservation starts on {starts:%Y-%m-%d}, more than five years ago; choose when it really "
+                      "starts.", field="starts_at")
+    if ends > now + reach:
+        raise Invalid(f"The reservation ends on {ends:%Y-%m-%d}, more than five years from now; choose a nearer "
+                      "end.", field="ends_at")
 
 
 def overlaps(a_start, a_end, b_start, b_end) -> bool:

@@ -29,7 +29,7 @@ from ..scanning.registry import register_code
 from ..scanning.rules import parse
 from ..stock.models import Item
 from ..stock.queries import descendant_ids
-from ..types import utcnow
+from ..types import MAX_ROW_ID, utcnow
 from ..uow import UnitOfWork
 from . import rules
 from .models import (
@@ -169,8 +169,14 @@ def parse_money(raw, field: str, *, required: bool = False) -> Decimal | None:
         value = Decimal(str(raw).strip().replace(",", ""))
     except InvalidOperation:
         raise Invalid(f"{raw!r} is not an amount of money.", field=field) from None
-    if not value.is_finite() or value < 0:
+    if not value.is_finite():  # NaN, Infinity: Decimal reads them, no ledger can hold them
+        raise Invalid(f"{raw!r} is not an amount of money.", field=field)
+    if value < 0:
         raise Invalid("An amount must be zero or more.", field=field)
+    if value > rules.MAX_MONEY:
+        # Checked before rounding: 27 digits and more overflowed the rounding itself (a 500 in the CSV import).
+        raise Invalid(f"{raw} is more than an amount can be here (at most {rules.MAX_MONEY:,}); check the "
+                      "figure.", field=field)
     return rules.money(value)
 
 
@@ -187,7 +193,7 @@ def parse_date(raw, field: str, *, required: bool = False) -> date | None:
         raise Invalid(f"{raw!r} is not a date (use YYYY-MM-DD).", field=field) from None
 
 
-def parse_int(raw, field: str, *, required: bool = False, minimum: int = 0) -> int | None:
+def parse_int(raw, field: str, *, required: bool = False, minimum: int = 0, maximum: int = MAX_ROW_ID) -> int | None:
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         if required:
             raise Invalid("Give a whole number.", field=field)
@@ -198,6 +204,8 @@ def parse_int(raw, field: str, *, required: bool = False, minimum: int = 0) -> i
         raise Invalid(f"{raw!r} is not a whole number.", field=field) from None
     if value < minimum:
         raise Invalid(f"The number must be at least {minimum}.", field=field)
+    if value > maximum:  # beyond what an integer column holds (an id, minutes, months): a 500 on both databases
+        raise Invalid(f"The number must be at most {maximum:,}.", field=field)
     return value
 
 
@@ -292,6 +300,9 @@ class AssetFields:
             raise Invalid("The salvage value cannot be more than the cost.", field="salvage_value")
         if self.depreciation_method != "none" and self.cost > 0 and not self.useful_life_months:
             raise Invalid("A depreciated asset needs a useful life in months.", field="useful_life_months")
+        if self.useful_life_months and self.useful_life_months > rules.MAX_LIFE_MONTHS:
+            raise Invalid(f"A useful life is at most {rules.MAX_LIFE_MONTHS} months (100 years).",
+                          field="useful_life_months")
         if self.stock_sku and self.pool != "rental":
             raise Invalid("Only a rental unit is also counted as stock; put it in the rental pool or leave the stock "
                           "item empty.", field="stock_sku")
@@ -763,8 +774,8 @@ def reserve(
     """Book one asset, or any unit of a model, for [starts_at, ends_at). No double booking.
 
     With a scan_id (the form's), a resent form books once."""
-    rules.check_window(starts_at, ends_at)
     now = now or utcnow()
+    rules.check_window(starts_at, ends_at, now)
     if ends_at <= now:
         raise Invalid("That window is already over; choose a future end.", field="ends_at")
     customer = (customer or "").strip() or None
@@ -780,6 +791,9 @@ def reserve(
         asset = None
         if tag:
             asset = lock_asset(s, tag)
+            if model_id and int(model_id) != asset.model_id:  # both named, and they disagree: ask, don't guess
+                raise Invalid(f"{asset.tag} is a {asset.model.label}, not the model chosen; give the tag alone, or "
+                              "the model alone for any unit of it.", field="model_id")
             model_id = asset.model_id
             if asset.pool is None:
                 raise NotLoanable(f"{asset.tag} is not in a loan pool, so it cannot be reserved.", tag=asset.tag)

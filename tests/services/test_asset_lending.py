@@ -555,3 +555,14 @@ def test_no_asset_tag_or_location_code_may_look_like_a_persons_badge():
         create_location(code="USR-1", name="x", kind="site", uow=UnitOfWork())
     db.session.rollback()
     assert count(Asset) == 0
+
+
+def test_a_booking_naming_a_tag_and_another_model_is_refused_not_guessed(make_user):
+    a = make_user("technician")
+    an_asset("LN-0001", model=a_model("Fluke", "87V"))
+    other = a_model("Fluke", "1664 FC")
+    s, e = window()
+    with pytest.raises(Invalid, match="not the model chosen"):
+        services.reserve(tag="LN-0001", model_id=other.id, holder_id=a.id, starts_at=s, ends_at=e, actor_id=a.id,
+                         uow=UnitOfWork())
+    assert count(Reservation) == 0

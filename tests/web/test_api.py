@@ -4,25 +4,13 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from sqlalchemy import func, select
 
 from app.api.models import ApiToken
-from app.api.services import create_token
 from app.extensions import db
 from app.locations.models import Location
 from app.locations.services import create_location
 from app.uow import UnitOfWork
-
-
-@pytest.fixture
-def token_for(make_user):
-    def make(role: str) -> dict:
-        user = make_user(role)
-        issued = create_token(user_id=user.id, name="test", uow=UnitOfWork())
-        return {"Authorization": f"Bearer {issued.token}"}
-
-    return make
 
 
 def _locations() -> int:

@@ -6,27 +6,15 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-import pytest
 from sqlalchemy import func, select
 
-from app.api.services import create_token
 from app.assets.models import Asset, AssetEvent, Reservation
 from app.extensions import db
 from app.locations.models import Location
 from app.stock.models import Item
-from app.uow import UnitOfWork
 from tests.asset_helpers import an_asset
 
 COPIES = 6
-
-
-@pytest.fixture
-def token_for(make_user):
-    def make(role: str, user=None) -> dict:
-        user = user or make_user(role)
-        return {"Authorization": f"Bearer {create_token(user_id=user.id, name='t', uow=UnitOfWork()).token}"}
-
-    return make
 
 
 def _count(model, *where) -> int:
@@ -152,3 +140,19 @@ def test_the_scan_lookup_refuses_a_reused_key_with_another_body(client, token_fo
     assert other.status_code == 422 and other.json["code"] == "idempotency_mismatch"
     # Without a key the lookup stays a plain read.
     assert client.post("/api/v1/scan", json={"code": "WH1"}, headers=token_for("staff")).status_code == 200
+
+
+def test_a_refused_write_keeps_no_key_and_the_document_says_a_fixed_retry_runs_again(client, token_for, make_item,
+                                                                                     put_stock):
+    item = make_item("KEEP-1")
+    headers = {**token_for("staff"), "Idempotency-Key": "erp-pick-keep-0001"}
+    body = {"sku": "KEEP-1", "location": "A-01", "quantity": 3}
+    assert client.post("/api/v1/stock/pick", json=body, headers=headers).status_code == 409  # nothing there yet
+    put_stock(item, "A-01", 5)
+    again = client.post("/api/v1/stock/pick", json=body, headers=headers)
+    assert again.status_code == 200 and "Idempotent-Replayed" not in again.headers
+    assert again.json["on_hand_from"] == "2"
+    spec = client.get("/api/v1/openapi.json", headers=headers).json
+    key = next(p for p in spec["paths"]["/api/v1/stock/pick"]["post"]["parameters"] if p["name"] == "Idempotency-Key")
+    assert "Only a successful answer is kept" in key["description"]
+    assert "sent again with the same key once the cause is fixed" in key["description"]

@@ -7,26 +7,15 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-import pytest
 from sqlalchemy import func, select
 
 from app.api.openapi import OPERATIONS
-from app.api.services import create_token
 from app.extensions import db
 from app.stock import services as stock
 from app.stock.models import Item, StockMovement
 from app.uow import UnitOfWork
 from tests.asset_helpers import an_asset
 from tests.conftest import ROLES
-
-
-@pytest.fixture
-def token_for(make_user):
-    def make(role: str, user=None) -> dict:
-        user = user or make_user(role)
-        return {"Authorization": f"Bearer {create_token(user_id=user.id, name='t', uow=UnitOfWork()).token}"}
-
-    return make
 
 
 def _movements() -> int:
