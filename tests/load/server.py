@@ -217,10 +217,16 @@ def ledger_check(url: str, outcomes: list[Outcome]) -> None:
 
     problems = data.verify(url)
     assert not problems, f"the ledger does not reconcile: {problems[:5]}"
+    import re
+
+    def key(scan_id: str) -> str:
+        # An API write's scan id is its Idempotency-Key scoped to its user ("u<user id>:<key>").
+        return re.sub(r"^u\d+:", "", scan_id)
+
     eng = create_engine(url)
     with eng.connect() as conn:
-        moves = C(r[0] for r in conn.execute(text("SELECT scan_id FROM stock_movement WHERE scan_id IS NOT NULL")))
-        events = C(r[0] for r in conn.execute(text("SELECT scan_id FROM asset_event WHERE scan_id IS NOT NULL")))
+        moves = C(key(r[0]) for r in conn.execute(text("SELECT scan_id FROM stock_movement WHERE scan_id IS NOT NULL")))
+        events = C(key(r[0]) for r in conn.execute(text("SELECT scan_id FROM asset_event WHERE scan_id IS NOT NULL")))
     eng.dispose()
     for o in outcomes:
         if o.op in ("pick", "pick_scan", "receive", "move"):
