@@ -103,14 +103,14 @@ def test_a_successful_sign_in_purges_failures_older_than_the_window(make_user):
 @pytest.mark.concurrency
 def test_signing_in_while_the_same_person_changes_their_password_never_deadlocks(concurrently):
     """Both take the sign-in locks before the person's row; in the other order PostgreSQL found a deadlock."""
-    user = create_user(email="both@example.test", name="Both", role="staff", password="the-old-password",
-                       hash_method=SLOW, uow=UnitOfWork())
+    uid = create_user(email="both@example.test", name="Both", role="staff", password="the-old-password",
+                      hash_method=SLOW, uow=UnitOfWork()).id  # read here: the threads must not load it from this session
     throttle = Throttle(window_seconds=900, max_per_account=1000, max_per_client=1000)
 
     def work(i: int):
         if i % 2:
             return services.change_own_password(
-                user_id=user.id, current="the-old-password", new=f"a-new-password-{i}", repeat=f"a-new-password-{i}",
+                user_id=uid, current="the-old-password", new=f"a-new-password-{i}", repeat=f"a-new-password-{i}",
                 client="10.1.1.1", throttle=throttle, hash_method=SLOW, uow=UnitOfWork())
         return authenticate(email="both@example.test", password="the-old-password", client="10.1.1.2",
                             throttle=throttle, hash_method=SLOW, uow=UnitOfWork())
