@@ -117,7 +117,8 @@ class Asset(db.Model):
         return rules.Depreciable(
             cost=self.cost or Decimal("0"),
             in_service=self.purchase_date,
-            life_months=self.useful_life_months or 0,
+            # A life stored before the 100-year limit existed is read as 100 years: the schedule stays finite.
+            life_months=min(self.useful_life_months or 0, rules.MAX_LIFE_MONTHS),
             salvage=self.salvage_value or Decimal("0"),
             method=method,
             convention=convention,

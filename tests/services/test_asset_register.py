@@ -207,3 +207,12 @@ def test_the_same_tag_registered_twice_at_once_gives_one_asset_and_one_clear_ref
     results = concurrently(4, work)
     assert sum(isinstance(r, Asset) for r in results) == 1, results
     assert all(isinstance(r, (Asset, Conflict)) for r in results), results
+
+
+def test_a_useful_life_stored_before_the_limit_is_read_as_a_hundred_years():
+    an_asset("OLD-1", life=60)
+    asset = queries.by_tag(db.session, "OLD-1")
+    asset.useful_life_months = 2_000_000_000  # written before the 1,200-month limit was checked
+    db.session.commit()
+    rows = queries.schedule(db.session, queries.by_tag(db.session, "OLD-1"))
+    assert 100 <= len(rows) <= 102 and rows[-1].closing == Decimal("200.00")  # depreciated to its salvage value
