@@ -11,6 +11,7 @@ from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Fiel
 from pydantic_core import PydanticCustomError
 
 from ..assets.rules import MAX_LIFE_MONTHS, MAX_MONEY
+from ..types import MAX_ROW_ID
 from .paging import CURSOR
 
 
@@ -424,7 +425,7 @@ class MaintenanceOut(BaseModel):
 
 class ReservationIn(Body):
     tag: str | None = Field(default=None, max_length=40, description="One asset; or give model_id for any unit")
-    model_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    model_id: int | None = Field(default=None, ge=1, le=MAX_ROW_ID)
     # Aware only: a time without an offset means a different moment in every time zone (and was a 500).
     starts_at: Moment = Field(description="With its UTC offset, e.g. 2030-02-01T09:00:00+01:00 or …Z; at most "
                               "five years ago")

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..auth.models import User
+from ..auth.services import active_person
 from ..errors import Conflict, Invalid, NotFound
 from ..locations.models import Location
 from ..scanning.registry import register_code
@@ -143,12 +144,7 @@ def append_event(
 
 
 def _user(session: Session, user_id: int | None, field: str = "borrower_id") -> User | None:
-    if user_id is None:
-        return None
-    user = session.get(User, user_id)
-    if user is None or not user.active:
-        raise NotFound("That person is not an active user.", field=field)
-    return user
+    return None if user_id is None else active_person(session, user_id, field=field)
 
 
 def _location(session: Session, code: str | None) -> Location | None:

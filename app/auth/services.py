@@ -14,7 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..errors import Conflict, DomainError, Invalid, NotFound
 from ..scanning.models import ScanCode
 from ..scanning.registry import register_code
-from ..types import utcnow
+from ..types import MAX_ROW_ID, utcnow
 from ..uow import UnitOfWork
 from .models import LoginFailure, User
 from .rules import Throttle, badge_code, check_password, check_role, normalise_email
@@ -140,6 +140,15 @@ def authenticate(
         user.last_login_at = now
         uow.commit()
         return user
+
+
+def active_person(session, user_id: int, *, field: str, message: str = "That person is not an active user.") -> User:
+    """The active user with this id, or NotFound naming the form's field. An id beyond the column's range names
+    nobody (PostgreSQL would refuse even to look it up)."""
+    user = session.get(User, user_id) if 0 < user_id <= MAX_ROW_ID else None
+    if user is None or not user.active:
+        raise NotFound(message, field=field)
+    return user
 
 
 def _get(uow: UnitOfWork, user_id: int) -> User:

@@ -4,10 +4,9 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..auth.models import User
+from ..auth.services import active_person
 from ..errors import Conflict, Invalid, NotFound
 from ..scanning.registry import register_code
-from ..types import MAX_ROW_ID
 from ..uow import UnitOfWork
 from .models import Location
 from .rules import check_kind, normalise_code
@@ -40,10 +39,8 @@ def _holder(s: Session, kind: str, holder_id: int | None) -> int | None:
     if kind != "van":
         raise Invalid("Only a van is held by a person; leave 'Held by' empty for this kind of location.",
                       field="holder_id")
-    person = s.get(User, holder_id) if 0 < holder_id <= MAX_ROW_ID else None
-    if person is None or not person.active:
-        raise NotFound("No active person has that id; choose who drives the van.", field="holder_id")
-    return person.id
+    return active_person(s, holder_id, field="holder_id", message="No active person has that id; choose who drives "
+                         "the van.").id
 
 
 def update_location(*, code: str, name: str | None = None, walk_order=None, holder_id=KEEP,

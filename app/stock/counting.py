@@ -23,8 +23,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..auth.models import User
+from ..auth.services import active_person
 from ..errors import Conflict, Invalid, NotFound
-from ..types import MAX_ROW_ID, utcnow
+from ..types import utcnow
 from ..uow import UnitOfWork
 from .models import CountBinVisit, CountLine, CountSession, StockBalance
 from .queries import descendant_ids
@@ -134,10 +135,7 @@ def create_count(*, location_code: str | None = None, sku: str | None = None, bl
         loc = find_location(s, location_code) if location_code else None
         item = find_item(s, sku=sku).item if sku else None
         if assigned_to is not None:
-            # An id beyond the column's range names nobody (PostgreSQL would refuse even to look it up).
-            person = s.get(User, assigned_to) if 0 < assigned_to <= MAX_ROW_ID else None
-            if person is None or not person.active:
-                raise NotFound("Assign the count to an active person.", field="assigned_to")
+            active_person(s, assigned_to, field="assigned_to", message="Assign the count to an active person.")
         cs = CountSession(number=placeholder_number(), location_id=loc.id if loc else None,
                           item_id=item.id if item else None, blind=bool(blind), assigned_to=assigned_to,
                           status="open", created_by=actor_id)

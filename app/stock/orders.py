@@ -26,7 +26,7 @@ from ..locations.models import Location
 from ..scanning.models import ScanCode
 from ..scanning.registry import register_code
 from ..scanning.rules import parse as parse_code
-from ..types import utcnow
+from ..types import MAX_ROW_ID, utcnow
 from ..uow import UnitOfWork
 from .models import Allocation, Item, Order, OrderLine, Package, PackageContent, StockBalance, StockLot, StockMovement
 from .rules import WrongPlace, parse_quantity
@@ -60,7 +60,6 @@ NOT_IN_STOCK = "Not in stock when allocated"
 # Where an order's stock is reserved from: warehouse storage, never a dock (not put away yet) or a technician's van.
 STORAGE_KINDS = ("bin", "zone")
 CLOSABLE = ("open", "allocated", "picking", "picked")
-MAX_ID = 2**31 - 1  # an integer column: a bigger number is refused by PostgreSQL, so it cannot name a pick
 
 
 def _order(s: Session, number: str, *, lock: bool = False) -> Order:
@@ -218,7 +217,7 @@ def _allocation(s: Session, order: Order, allocation_id) -> Allocation:
         key = int(str(allocation_id).strip())
     except ValueError:
         key = None
-    if key is None or not 0 < key <= MAX_ID:
+    if key is None or not 0 < key <= MAX_ROW_ID:
         raise Invalid(f"{str(allocation_id)[:20]!r} is not a pick of order {order.number}; choose the pick from its "
                       "pick list.", field="allocation")
     alloc = s.get(Allocation, key, with_for_update=True)
