@@ -98,6 +98,17 @@ def verify(s: Session) -> list[Discrepancy]:
     return problems
 
 
+def stock_left_at(s: Session, loc: Location) -> str | None:
+    """Why a place cannot be deactivated yet: stock still in it (or in the bins inside it) could never leave."""
+    rows = s.execute(select(Item.sku, func.sum(StockBalance.on_hand)).join(Item, Item.id == StockBalance.item_id)
+                     .where(StockBalance.location_id.in_(descendant_ids(s, loc.id)), StockBalance.on_hand != 0)
+                     .group_by(Item.sku).order_by(Item.sku)).all()
+    if not rows:
+        return None
+    listed = ", ".join(f"{qty} × {sku}" for sku, qty in rows[:3]) + (" …" if len(rows) > 3 else "")
+    return f"it still holds stock ({listed}); move or count it out first."
+
+
 def on_hand_by_location(s: Session, item_id: int) -> list[tuple[Location, str, Decimal, Decimal]]:
     """(location, lot, on hand, allocated) of an item, in walking order, non-zero only."""
     rows = s.execute(

@@ -41,7 +41,7 @@ def register(app) -> None:
     register_unknown_offer(app, offer_register_item)
     register_unknown_offer(app, offer_attach_barcode)
     app.extensions.setdefault("storekeeper_location_panels", []).append(location_panel)
-    app.extensions.setdefault("storekeeper_location_blockers", []).append(stock_left_at)
+    app.extensions.setdefault("storekeeper_location_blockers", []).append(queries.stock_left_at)
     for entry in (
         menu.MenuEntry("tasks", "Receive", "stock.receive", FLOOR, "Goods in, against a purchase order or not", 10),
         menu.MenuEntry("tasks", "Put away", "stock.put_away", FLOOR, "From the dock into bins", 20),
@@ -108,22 +108,6 @@ def describe_item(session: Session, row, parsed, user) -> Resolution:
     elif user is not None:
         res.actions.append(Action("Item details", url_for("stock.item", sku=item.sku)))
     return res
-
-
-def stock_left_at(session: Session, loc) -> str | None:
-    """Why a place cannot be deactivated yet: stock still in it (or in the bins inside it) could never leave."""
-    from sqlalchemy import func
-
-    from .models import StockBalance
-
-    inside = queries.descendant_ids(session, loc.id)
-    rows = session.execute(select(Item.sku, func.sum(StockBalance.on_hand)).join(Item, Item.id == StockBalance.item_id)
-                           .where(StockBalance.location_id.in_(inside), StockBalance.on_hand != 0)
-                           .group_by(Item.sku).order_by(Item.sku)).all()
-    if not rows:
-        return None
-    listed = ", ".join(f"{qty} × {sku}" for sku, qty in rows[:3]) + (" …" if len(rows) > 3 else "")
-    return f"it still holds stock ({listed}); move or count it out first."
 
 
 def other_facts(session: Session, item: Item) -> list[tuple[str, str]]:

@@ -59,12 +59,7 @@ def test_picking_confirms_bin_and_item_and_refuses_the_wrong_bin(warehouse, make
 
 def test_a_short_pick_is_backordered_with_its_reason_when_the_order_ships(warehouse, make_item, put_stock, who):
     a = make_item("ORD-A")
-    put_stock(a, "A-01", 3)
-    number = orders.create_order(customer="C", lines=[("ORD-A", 3)], actor_id=None, uow=U()).number
-    orders.allocate(number=number, uow=U())
-    task = orders.pick_list(db.session, number)[0]
-    orders.confirm_pick(number=number, allocation_id=task.allocation_id, bin_code="A-01", code=a.ean, quantity=1,
-                        who=who(), uow=U())
+    number, task = _one_picked(a, put_stock, who, ordered=3)
     orders.report_short(number=number, allocation_id=task.allocation_id, reason="damaged", who=who(), uow=U())
     order = orders.get_order(db.session, number)
     assert order.status == "picked" and order.lines[0].short_qty == 2 and order.lines[0].short_reason == "damaged"
@@ -118,6 +113,17 @@ def test_cancelling_an_order_with_picked_goods_puts_them_back_into_the_bin_scann
     assert db.session.get(Item, a.id).stock_value == Decimal("11.00")
 
 
+def _one_picked(item, put_stock, who, *, ordered: int):
+    """3 of the item in A-01, an order for `ordered` of it allocated, and 1 picked: (order number, its pick task)."""
+    put_stock(item, "A-01", 3)
+    number = orders.create_order(customer="C", lines=[(item.sku, ordered)], actor_id=None, uow=U()).number
+    orders.allocate(number=number, uow=U())
+    task = orders.pick_list(db.session, number)[0]
+    orders.confirm_pick(number=number, allocation_id=task.allocation_id, bin_code="A-01", code=item.ean, quantity=1,
+                        who=who(), uow=U())
+    return number, task
+
+
 def _pick_all(number, item, who):
     for task in orders.pick_list(db.session, number):
         orders.confirm_pick(number=number, allocation_id=task.allocation_id, bin_code=task.location.code,
@@ -162,12 +168,7 @@ def test_a_backorder_takes_the_next_free_number_when_someone_used_the_obvious_on
 def test_a_picker_short_and_stock_never_reserved_both_go_on_the_backorder_with_their_reasons(
         warehouse, make_item, put_stock, who):
     a = make_item("ORD-A")
-    put_stock(a, "A-01", 3)
-    number = orders.create_order(customer="C", lines=[("ORD-A", 5)], actor_id=None, uow=U()).number
-    orders.allocate(number=number, uow=U())
-    task = orders.pick_list(db.session, number)[0]
-    orders.confirm_pick(number=number, allocation_id=task.allocation_id, bin_code="A-01", code=a.ean, quantity=1,
-                        who=who(), uow=U())
+    number, task = _one_picked(a, put_stock, who, ordered=5)
     orders.report_short(number=number, allocation_id=task.allocation_id, reason="damaged", who=who(), uow=U())
     orders.pack_scan(number=number, code=a.ean, who=who(), uow=U())
     orders.ship(number=number, carrier="DHL", tracking_number="JD0003", actor_id=None, uow=U())
@@ -197,12 +198,7 @@ def test_a_manager_closes_an_order_with_nothing_in_stock_short_and_it_is_backord
 def test_closing_short_releases_what_is_reserved_with_its_reason_and_the_picked_goods_still_ship(
         warehouse, make_item, put_stock, who):
     a = make_item("ORD-A")
-    put_stock(a, "A-01", 3)
-    number = orders.create_order(customer="C", lines=[("ORD-A", 5)], actor_id=None, uow=U()).number
-    orders.allocate(number=number, uow=U())
-    task = orders.pick_list(db.session, number)[0]
-    orders.confirm_pick(number=number, allocation_id=task.allocation_id, bin_code="A-01", code=a.ean, quantity=1,
-                        who=who(), uow=U())
+    number, task = _one_picked(a, put_stock, who, ordered=5)
     with pytest.raises(Invalid, match="Choose why"):
         orders.close_short(number=number, reason="", actor_id=None, uow=U())
     closed = orders.close_short(number=number, reason="not_found", actor_id=None, uow=U())
