@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -97,7 +97,13 @@ class Moved:
     notes: list[str] = field(default_factory=list)
 
     def as_outcome(self) -> dict:
-        return asdict(self)
+        # Every field is a str, int, None or a list of those: copying the lists is enough (dataclasses.asdict
+        # deep-copies every value, a tenth of a pick's rendering time).
+        return {name: list(value) if isinstance(value, list) else value
+                for name, value in ((f, getattr(self, f)) for f in _MOVED_FIELDS)}
+
+
+_MOVED_FIELDS = tuple(f.name for f in fields(Moved))
 
 
 def _fingerprint(**values) -> str:

@@ -130,3 +130,21 @@ def test_passwords_are_stored_hashed(make_user):
     user = make_user("staff")
     stored = db.session.get(User, user.id).password_hash
     assert PASSWORD not in stored and stored.startswith(("pbkdf2:", "scrypt:"))
+
+
+def test_a_session_lasts_twelve_hours_from_sign_in_however_busy_the_shift(client, make_user, monkeypatch):
+    from itsdangerous import TimestampSigner
+
+    now = [TimestampSigner.get_timestamp(None)]
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: now[0])
+    user = make_user("staff")
+    sign_in(client, user.email)
+    assert client.get("/scan/").status_code == 200  # the first page puts a CSRF secret in the new session
+    now[0] += 11 * 3600
+    busy = client.get("/scan/")
+    assert busy.status_code == 200
+    # Working does not stretch the session: the cookie is not signed again.
+    assert not [c for c in busy.headers.getlist("Set-Cookie") if c.startswith("storekeeper_session=")]
+    now[0] += 3600 + 60
+    late = client.get("/scan/")
+    assert late.status_code == 302 and "/login" in late.headers["Location"]

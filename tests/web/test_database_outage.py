@@ -16,6 +16,7 @@ def database_down(monkeypatch):
     def go():
         monkeypatch.setattr(Session, "get", down)
         monkeypatch.setattr(Session, "execute", down)
+        monkeypatch.setattr(Session, "connection", down)  # the signed-in person is read on the connection
 
     return go
 
