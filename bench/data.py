@@ -28,7 +28,7 @@ SIZES = {"1k": 1_000, "100k": 100_000, "1m": 1_000_000}
 BINS_MAX = 400
 EMAIL = "bench@example.test"
 PASSWORD = "bench-password-123"  # noqa: S105 - a local throwaway benchmark user
-DATA_VERSION = 6  # bump when the shape changes: cached data sets are rebuilt
+DATA_VERSION = 7  # bump when the shape changes: cached data sets are rebuilt
 
 
 def shape(n: int) -> dict:

@@ -150,3 +150,44 @@ def test_the_badge_migration_gives_every_existing_account_its_badge_code(empty_d
         db.engine.dispose()
     assert gone == 0
     assert filled == kept == sorted((badge_code(p), p) for p in people)
+
+
+def _triggers(conn) -> set[str]:
+    if conn.dialect.name == "postgresql":
+        return set(conn.execute(text("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")).scalars())
+    return set(conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars())
+
+
+def test_a_migrated_database_keeps_the_ledger_and_asset_history_append_only_as_the_models_do(empty_database, app):
+    """The triggers of app/append_only.py are in a migrated database too, by the same names as in one made from the
+    models; a later migration that rebuilds either table on SQLite (and so drops its triggers) fails this test."""
+    from sqlalchemy.exc import DBAPIError
+
+    from app.locations.services import create_location
+    from app.stock import services as stock
+    from app.stock.models import StockMovement
+    from app.uow import UnitOfWork
+
+    with app.app_context(), db.engine.connect() as conn:
+        from_models = _triggers(conn)
+    migrated_app = create_app({"STOREKEEPER_ENV": "testing", "SQLALCHEMY_DATABASE_URI": empty_database})
+    with migrated_app.app_context():
+        upgrade()
+        with db.engine.connect() as conn:
+            migrated = _triggers(conn)
+        create_location(code="M", name="M", kind="site", uow=UnitOfWork())
+        stock.create_item(sku="MIG-L", name="MIG-L", uow=UnitOfWork())
+        stock.receive(sku="MIG-L", location_code="M", quantity=3, unit_cost="1.00", who=stock.Actor(None),
+                      uow=UnitOfWork())
+        db.session.remove()
+        for sql in ("UPDATE stock_movement SET quantity = 30", "DELETE FROM stock_movement"):
+            with pytest.raises(DBAPIError, match="stock_movement is append-only"):
+                with db.engine.begin() as conn:
+                    conn.execute(text(sql))
+        quantities = db.session.execute(select(StockMovement.quantity)).scalars().all()
+        db.session.remove()
+        db.engine.dispose()
+    assert migrated == from_models
+    assert {name for name in from_models if name.startswith(("stock_movement_", "asset_event_"))} == from_models
+    assert len(from_models) == 4
+    assert quantities == [3]

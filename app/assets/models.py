@@ -30,6 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from .. import append_only
 from ..extensions import db
 from ..types import UTCDateTime, utcnow
 from . import rules
@@ -167,6 +168,9 @@ class AssetEvent(db.Model):
     @property
     def label(self) -> str:
         return rules.EVENT_LABELS.get(self.kind, self.kind)
+
+
+append_only.install(AssetEvent.__table__)  # never updated, never deleted: the database refuses it (app/append_only.py)
 
 
 class Loan(db.Model):

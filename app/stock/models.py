@@ -29,6 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from .. import append_only
 from ..extensions import db
 from ..scanning.models import ScanCode
 from ..types import UTCDateTime, utcnow
@@ -444,6 +445,9 @@ class CountBinVisit(db.Model):
 
     location = relationship("Location")
     visitor = relationship("User")
+
+
+append_only.install(StockMovement.__table__)  # and in the database too (app/append_only.py)
 
 
 @event.listens_for(StockMovement, "before_update")
