@@ -167,7 +167,8 @@ def bench_one(kind: str, size: str, args, workdir: Path, camera: bool = False) -
     server = Server(url, args.workers, args.threads, workdir)
     try:
         has_dash = _status(server.base + "/dashboard/") != 404
-        ops = [op for op in OPS if has_dash or not op.startswith("dashboard")]
+        wanted = set(args.ops.split(",")) | {"http_floor", "write_floor"} if args.ops else set(OPS)
+        ops = [op for op in OPS if op in wanted and (has_dash or not op.startswith("dashboard"))]
         spec = {"base": server.base, "email": data.EMAIL, "password": data.PASSWORD, "token": token,
                 "items": sh["items"], "bins": sh["bins"], "assets": sh["assets"], "concurrency": args.concurrency,
                 "ops": ops, "requests": {"default": args.requests}, "requests_concurrent": args.requests_concurrent,
@@ -226,6 +227,8 @@ def main(argv=None) -> int:
                    help="measure each concurrency level's operations in this many interleaved slices (bench/load.py)")
     p.add_argument("--workers", type=int, default=3)
     p.add_argument("--threads", type=int, default=4)
+    p.add_argument("--ops", default="", help="only these operations (comma-separated; the two floors always run): "
+                   "for trying a change, not for the report")
     p.add_argument("--verify", action="store_true", help="verify() the ledger at every size (always at 1k)")
     p.add_argument("--camera", action=argparse.BooleanOptionalAction, default=True,
                    help="the camera benchmark in Chromium, once per database at the smallest size (default: on)")
@@ -242,6 +245,8 @@ def main(argv=None) -> int:
         (RESULTS / "latest.md").write_text(markdown(report))
         print((RESULTS / "latest.md").read_text())
         return 0
+    if args.ops and (unknown := set(args.ops.split(",")) - set(OPS)):
+        p.error(f"unknown operations: {', '.join(sorted(unknown))}")
     if args.quick:
         args.sizes, args.requests, args.requests_concurrent, args.seconds = "1k", 40, 80, 4.0
         args.camera_seconds = min(args.camera_seconds, 12.0)
