@@ -1,9 +1,10 @@
 """Engine behaviour that differs per database.
 
 SQLite: WAL, a busy timeout, foreign keys, and SQLAlchemy's documented pysqlite recipe so that we emit BEGIN
-ourselves. A unit of work that writes asks for BEGIN IMMEDIATE, taking the write lock up front: concurrent writers
-then queue on busy_timeout instead of failing with "database is locked" half-way through. Reads stay deferred so
-they never wait behind writers (WAL).
+ourselves. A unit of work that writes begins with BEGIN IMMEDIATE, taking the write lock up front: concurrent
+writers then queue instead of failing with "database is locked" half-way through. The app's session reads outside
+a transaction, statement by statement, so reads never wait behind writers (WAL) and see what PostgreSQL's READ
+COMMITTED would.
 
 Writers also queue on a writer lock of our own (WriterLock) before they ask SQLite: threads of one process on a
 Python lock, processes on an flock() of a file next to the database. Both wake the next writer the moment the lock
@@ -96,5 +97,10 @@ def configure_engine(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
+        # The app's session reads without a transaction (sqlite_begin=None, app/extensions.Session): each statement
+        # sees what is committed when it starts — as under PostgreSQL's READ COMMITTED — and a request that reads,
+        # then writes, takes the write lock on the same connection without a ROLLBACK first (app/uow.py). Everyone
+        # else gets BEGIN DEFERRED, and a unit of work BEGIN IMMEDIATE.
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        if mode:
+            conn.exec_driver_sql(f"BEGIN {mode}")

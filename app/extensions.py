@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_htmx import HTMX
 from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
+from flask_sqlalchemy.session import Session as FlaskSession
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
@@ -23,7 +24,24 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
-db = SQLAlchemy(model_class=Base)
+class Session(FlaskSession):
+    """The app's session. On SQLite its reads run outside a transaction (see db_setup): it connects through a view
+    of the engine that asks for no BEGIN, and a unit of work begins BEGIN IMMEDIATE itself. Anything else that uses
+    the engine (migrations, scripts, tests) gets a real transaction as before."""
+
+    def get_bind(self, *args, **kwargs):
+        bind = super().get_bind(*args, **kwargs)
+        if getattr(bind, "dialect", None) is None or bind.dialect.name != "sqlite" or not hasattr(bind, "url"):
+            return bind  # PostgreSQL, or a Connection a test bound the session to
+        reading = _reading_engines.get(id(bind))
+        if reading is None or reading[0] is not bind:
+            reading = _reading_engines[id(bind)] = (bind, bind.execution_options(sqlite_begin=None))
+        return reading[1]
+
+
+_reading_engines: dict[int, tuple] = {}
+
+db = SQLAlchemy(model_class=Base, session_options={"class_": Session})
 login_manager = LoginManager()
 csrf = CSRFProtect()
 htmx = HTMX()

@@ -5,9 +5,10 @@
         uow.commit()
 
 Leaving the block without commit() rolls back, so an exception can never leave half a change behind. On SQLite,
-entering ends whatever read transaction the request had open and begins a write transaction with BEGIN IMMEDIATE
-(see db_setup). On PostgreSQL the request's read transaction, if any, becomes the write transaction (READ
-COMMITTED: nothing read before is held); services lock rows with SELECT … FOR UPDATE or guarded UPDATEs.
+entering takes the writer lock and begins BEGIN IMMEDIATE on the connection the request read on (its reads ran
+outside a transaction, see db_setup). On PostgreSQL the request's read transaction, if any, becomes the write
+transaction (READ COMMITTED: nothing read before is held). On both, services lock what they change (SELECT … FOR
+UPDATE, a no-op under SQLite's single writer, or guarded UPDATEs) and re-read it under the lock.
 """
 
 from __future__ import annotations
@@ -54,19 +55,25 @@ class UnitOfWork:
     def __enter__(self) -> UnitOfWork:
         s = self.session
         sqlite = s.get_bind().dialect.name == "sqlite"
-        if s.in_transaction():
-            if s.new or s.dirty or s.deleted:
-                raise RuntimeError("unit of work entered with unsaved changes in the session")
-            if sqlite:
-                s.rollback()  # the write transaction must begin with BEGIN IMMEDIATE
-            # PostgreSQL (READ COMMITTED) goes on in the request's read transaction: every statement sees what is
-            # committed at its start either way, and a ROLLBACK and a BEGIN fewer are two round trips fewer.
+        if s.in_transaction() and (s.new or s.dirty or s.deleted):
+            raise RuntimeError("unit of work entered with unsaved changes in the session")
+        # The request's reads go on into the write transaction, on both databases: PostgreSQL (READ COMMITTED) in
+        # its read transaction, SQLite on the connection that read statement by statement (db_setup). What the
+        # session loaded before stays loaded — services lock and re-read what they change — and a ROLLBACK, a
+        # BEGIN and a second lookup of the scanned code are saved.
         self._lock = writer_lock(s.get_bind())
         if self._lock is not None:
             self._lock.acquire()
         try:
-            if sqlite or not s.in_transaction():
+            if not s.in_transaction():
                 s.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+            elif sqlite:
+                raw = s.connection().connection.driver_connection
+                if raw.in_transaction:  # begun by someone else's BEGIN: a write transaction starts afresh
+                    s.rollback()
+                    s.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+                else:
+                    s.connection().exec_driver_sql("BEGIN IMMEDIATE")
         except BaseException:
             self._release()
             raise

@@ -47,11 +47,13 @@ def test_a_unit_of_work_holds_the_write_lock_from_its_first_moment(sqlite_path):
         other.close()
 
 
-def test_a_unit_of_work_begins_with_begin_immediate_and_a_plain_read_does_not(sqlite_path):
+def test_a_unit_of_work_begins_with_begin_immediate_and_the_apps_reads_hold_no_transaction(sqlite_path):
+    """The app's session reads statement by statement (no BEGIN, nothing pinned in the WAL); a unit of work after
+    those reads begins BEGIN IMMEDIATE on the same connection; other users of the engine get BEGIN DEFERRED."""
     seen: list[str] = []
 
     def record(conn, cursor, statement, *args):
-        if statement.upper().startswith("BEGIN"):
+        if statement.upper().startswith(("BEGIN", "ROLLBACK", "COMMIT")):
             seen.append(statement.upper())
 
     event.listen(db.engine, "before_cursor_execute", record)
@@ -59,11 +61,18 @@ def test_a_unit_of_work_begins_with_begin_immediate_and_a_plain_read_does_not(sq
         with UnitOfWork() as uow:
             uow.session.execute(text("SELECT 1"))
         db.session.remove()
-        db.session.execute(text("SELECT 1"))
+        db.session.execute(text("SELECT 1"))  # a page reads…
+        read_on = db.session.connection().connection.driver_connection
+        assert read_on.in_transaction is False
+        with UnitOfWork() as uow:  # …then writes, in the same request
+            assert uow.session.connection().connection.driver_connection is read_on
+            assert read_on.in_transaction is True
         db.session.remove()
+        with db.engine.begin() as conn:  # a script or a migration
+            conn.execute(text("SELECT 1"))
     finally:
         event.remove(db.engine, "before_cursor_execute", record)
-    assert seen == ["BEGIN IMMEDIATE", "BEGIN DEFERRED"]
+    assert seen == ["BEGIN IMMEDIATE", "BEGIN IMMEDIATE", "BEGIN DEFERRED"]
 
 
 def test_reads_never_wait_behind_a_writer(sqlite_path):
