@@ -29,17 +29,25 @@ class Session(FlaskSession):
     of the engine that asks for no BEGIN, and a unit of work begins BEGIN IMMEDIATE itself. Anything else that uses
     the engine (migrations, scripts, tests) gets a real transaction as before."""
 
-    def get_bind(self, *args, **kwargs):
-        bind = super().get_bind(*args, **kwargs)
-        if getattr(bind, "dialect", None) is None or bind.dialect.name != "sqlite" or not hasattr(bind, "url"):
-            return bind  # PostgreSQL, or a Connection a test bound the session to
-        reading = _reading_engines.get(id(bind))
-        if reading is None or reading[0] is not bind:
-            reading = _reading_engines[id(bind)] = (bind, bind.execution_options(sqlite_begin=None))
-        return reading[1]
+    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
+        if bind is None:
+            engines = self._db.engines
+            if len(engines) == 1 and None in engines:  # one database and no binds: every model is in it
+                return _reading(engines[None])
+        return _reading(super().get_bind(mapper, clause, bind, **kwargs))
 
 
 _reading_engines: dict[int, tuple] = {}
+
+
+def _reading(bind):
+    if getattr(bind, "dialect", None) is None or bind.dialect.name != "sqlite" or not hasattr(bind, "url"):
+        return bind  # PostgreSQL, or a Connection a test bound the session to
+    reading = _reading_engines.get(id(bind))
+    if reading is None or reading[0] is not bind:
+        reading = _reading_engines[id(bind)] = (bind, bind.execution_options(sqlite_begin=None))
+    return reading[1]
+
 
 db = SQLAlchemy(model_class=Base, session_options={"class_": Session})
 login_manager = LoginManager()

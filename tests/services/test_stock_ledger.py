@@ -261,6 +261,36 @@ def test_flask_stock_verify_exits_non_zero_when_a_balance_disagrees(app, warehou
     assert "MISMATCH" in bad.output
 
 
+def test_flask_stock_verify_reads_one_snapshot_while_stock_moves(app, warehouse, make_item, put_stock, who):
+    """A receipt committed between two of verify's reads (here: right after its first, which adds up what came in)
+    is not reported as a mismatch: verify sees the ledger and the balances as of one moment."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    item = make_item()
+    put_stock(item, "A-01", 10)
+    sku, item_id = item.sku, item.id
+    db.session.remove()
+    picked = []
+
+    def pick_meanwhile(*_args):
+        if not picked:
+            picked.append(True)
+            with Session(db.engine) as other:
+                stock.receive(sku=sku, location_code="A-01", quantity=4, unit_cost="1.00", who=who(),
+                              uow=UnitOfWork(other))
+
+    event.listen(db.engine, "after_cursor_execute", pick_meanwhile)
+    try:
+        result = app.test_cli_runner().invoke(args=["stock", "verify"])
+    finally:
+        event.remove(db.engine, "after_cursor_execute", pick_meanwhile)
+    assert picked, "the receipt went in while verify was reading"
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert on_hand(item_id, "A-01") == 14
+    assert queries.verify(db.session) == []
+
+
 def test_verify_finds_a_promise_no_order_allocation_holds(warehouse, make_item, put_stock):
     from sqlalchemy import select
 
