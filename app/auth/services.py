@@ -144,8 +144,13 @@ def authenticate(
 
 def active_person(session, user_id: int, *, field: str, message: str = "That person is not an active user.") -> User:
     """The active user with this id, or NotFound naming the form's field. An id beyond the column's range names
-    nobody (PostgreSQL would refuse even to look it up)."""
-    user = session.get(User, user_id) if 0 < user_id <= MAX_ROW_ID else None
+    nobody (PostgreSQL would refuse even to look it up).
+
+    Read afresh, and share-locked on PostgreSQL: the form that chose the person loaded them earlier in the request,
+    and someone deactivated meanwhile must not be given anything (their deactivation, which locks the row, waits
+    for this transaction; SQLite's writer is alone)."""
+    user = (session.get(User, user_id, populate_existing=True, with_for_update={"read": True})
+            if 0 < user_id <= MAX_ROW_ID else None)
     if user is None or not user.active:
         raise NotFound(message, field=field)
     return user

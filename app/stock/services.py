@@ -174,7 +174,8 @@ def placeholder_number() -> str:
 
 
 # The statements of every scan's write, built once (building one per call costs more Python than running it).
-_LOCATION = select(Location).where(Location.code == bindparam("code"))
+# Read afresh: the screen may have loaded the place earlier in the request (deactivated since?).
+_LOCATION = select(Location).where(Location.code == bindparam("code")).execution_options(populate_existing=True)
 _BALANCE = (select(StockBalance)
             .where(StockBalance.item_id == bindparam("item_id"), StockBalance.location_id == bindparam("location_id"),
                    StockBalance.lot == bindparam("lot"))
@@ -197,8 +198,8 @@ _SET_BALANCE = (update(_balances_t).where(_balances_t.c.id == bindparam("balance
                 .values(on_hand=bindparam("on_hand", type_=Qty()), allocated=bindparam("allocated", type_=Qty()),
                         updated_at=bindparam("now", type_=UTCDateTime())))
 _items = Item.__table__
-_LOCK_ITEMS = (select(_items.c.id).where(_items.c.id.in_(bindparam("ids", expanding=True))).order_by(_items.c.id)
-               .with_for_update())
+_LOCK_ITEMS = (select(Item).where(Item.id.in_(bindparam("ids", expanding=True))).order_by(Item.id).with_for_update()
+               .execution_options(populate_existing=True))
 _INSERT_MOVEMENT = insert(StockMovement.__table__)
 _BOOK = (update(_items).where(_items.c.id == bindparam("item_id"))
          .values(on_hand_total=_items.c.on_hand_total + bindparam("qty_change", type_=Qty()),
@@ -214,9 +215,12 @@ def _core(s: Session):
 
 
 def lock_items(s: Session, item_ids) -> None:
+    """Lock the items a change is about (PostgreSQL; under SQLite's single writer the lock is a no-op) and read them
+    afresh under it: the session may hold older copies — the scanned code's item, looked up when the screen
+    classified the scan — from before someone deactivated the item or changed its tracking or valuation."""
     ids = sorted(set(item_ids))
-    if ids and s.get_bind().dialect.name != "sqlite":
-        _core(s).execute(_LOCK_ITEMS, {"ids": ids})
+    if ids:
+        s.scalars(_LOCK_ITEMS, {"ids": ids}).all()
 
 
 def _balance(s: Session, item_id: int, location_id: int, lot: str, *, create: bool) -> StockBalance | None:
@@ -724,10 +728,10 @@ def receive_within(s: Session, *, code: str | None = None, sku: str | None = Non
     cost = parse_cost(unit_cost)
     ref = find_item(s, code, sku=sku)
     item = ref.item
-    _require_active(item)
     dst = find_location(s, location_code)
-    qty = scanned_quantity(ref, quantity)
     lock_items(s, [item.id])
+    _require_active(item)
+    qty = scanned_quantity(ref, quantity)
     lot_key, expiry = tracking_key(s, ref, lot, expiry, incoming=True)
     notes: list[str] = []
     if po_number:
@@ -754,8 +758,8 @@ def relocate(*, kind: str = "move", code: str | None = None, sku: str | None = N
         item = ref.item
         src = find_location(s, from_code, field="from_location")
         dst = find_location(s, to_code, field="to_location")
-        qty = scanned_quantity(ref, quantity)
         lock_items(s, [item.id])
+        qty = scanned_quantity(ref, quantity)
         # An expired lot may still move: taking it to quarantine is what should happen to it.
         lot_key, expiry = tracking_key(s, ref, lot, None, incoming=False, allow_expired=True)
         mv, out_bal, in_bal = transfer(s, kind=kind, item=item, src=src, dst=dst, qty=qty, who=who, lot=lot_key,
@@ -780,8 +784,8 @@ def take_out(*, kind: str = "pick", code: str | None = None, sku: str | None = N
         ref = find_item(s, code, sku=sku)
         item = ref.item
         src = find_location(s, location_code)
-        qty = scanned_quantity(ref, quantity)
         lock_items(s, [item.id])
+        qty = scanned_quantity(ref, quantity)
         lot_key, expiry = tracking_key(s, ref, lot, None, incoming=False)
         mv, bal = stock_out(s, kind=kind, item=item, src=src, qty=qty, who=who, lot=lot_key, expiry=expiry,
                             reference=reference.strip())
@@ -808,8 +812,8 @@ def return_stock(*, code: str | None = None, sku: str | None = None, location_co
         ref = find_item(s, code, sku=sku)
         item = ref.item
         dst = find_location(s, location_code)
-        qty = scanned_quantity(ref, quantity)
         lock_items(s, [item.id])
+        qty = scanned_quantity(ref, quantity)
         lot_key, expiry = tracking_key(s, ref, lot, expiry, incoming=True, allow_expired=True)
         mv, bal = stock_in(s, kind="return", item=item, dst=dst, qty=qty, who=who, lot=lot_key, expiry=expiry,
                            reference=reference, reason=reason)

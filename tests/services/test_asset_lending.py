@@ -566,3 +566,25 @@ def test_a_booking_naming_a_tag_and_another_model_is_refused_not_guessed(make_us
         services.reserve(tag="LN-0001", model_id=other.id, holder_id=a.id, starts_at=s, ends_at=e, actor_id=a.id,
                          uow=UnitOfWork())
     assert count(Reservation) == 0
+
+
+def test_a_person_deactivated_after_the_form_listed_them_is_given_nothing(make_user):
+    """The check-out form loads the active people; one deactivated before the form is sent gets no asset."""
+    from sqlalchemy import text
+
+    from app.auth.models import User
+
+    tech, borrower = make_user("technician"), make_user("technician")
+    tech_id, borrower_id = tech.id, borrower.id
+    an_asset("LN-0001")
+    db.session.remove()
+    listed = db.session.get(User, borrower_id)  # the form listed them, and the request still holds the list
+    assert listed.active
+    with db.engine.begin() as conn:  # an admin, meanwhile
+        conn.execute(text("UPDATE user_account SET active = :no WHERE id = :id"), {"no": False, "id": borrower_id})
+    with pytest.raises(NotFound, match="not an active user"):
+        services.check_out(tags=["LN-0001"], due_on=today() + timedelta(days=7), borrower_id=borrower_id,
+                           actor_id=tech_id, scan_id=sid(), uow=UnitOfWork())
+    db.session.remove()
+    assert count(Loan) == 0
+    assert db.session.scalar(select(Asset.status).where(Asset.tag == "LN-0001")) == "in_stock"

@@ -384,3 +384,38 @@ def test_picks_drawing_one_two_or_three_cost_layers_leave_everything_agreeing(wa
         assert queries.verify(db.session) == []
     assert _totals(item) == (0, 0)
     assert db.session.query(StockMovement).filter_by(item_id=item.id, kind="pick").count() == 3
+
+
+def _meanwhile(sql: str, **params) -> None:
+    """Someone else commits a change, on another connection, while this request's session holds older copies."""
+    with db.engine.begin() as conn:
+        conn.execute(text(sql), params)
+
+
+def test_an_item_deactivated_after_the_screen_read_its_code_is_not_received(warehouse, make_item, who):
+    item = make_item()
+    ean, item_id = item.ean, item.id
+    db.session.remove()
+    scanned = queries.classify(db.session, ean)  # the receive screen classified the scan
+    assert scanned.item.active
+    _meanwhile("UPDATE item SET active = :no WHERE id = :id", no=False, id=item_id)
+    with pytest.raises(Conflict, match="deactivated"):
+        stock.receive(code=ean, location_code="A-01", quantity=2, unit_cost="1.00", who=who(), uow=U())
+    db.session.remove()
+    assert on_hand(item_id, "A-01") == 0
+
+
+def test_a_bin_deactivated_after_the_screen_read_it_gives_nothing_out(warehouse, make_item, put_stock, who):
+    from app.locations.queries import by_code
+
+    item = make_item()
+    put_stock(item, "A-01", 5)
+    sku, item_id = item.sku, item.id
+    db.session.remove()
+    shown = by_code(db.session, "A-01")  # the pick screen showed the bin, and the request still holds it
+    assert shown.active
+    _meanwhile("UPDATE location SET active = :no WHERE code = 'A-01'", no=False)
+    with pytest.raises(Conflict, match="A-01 is deactivated"):
+        stock.take_out(sku=sku, location_code="A-01", quantity=1, who=who(), uow=U())
+    db.session.remove()
+    assert on_hand(item_id, "A-01") == 5
