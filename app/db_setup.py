@@ -104,3 +104,14 @@ def configure_engine(engine: Engine) -> None:
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
         if mode:
             conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def read_one_snapshot(session) -> None:
+    """Let the session's next reads see the database as of one moment, for figures that must agree with each other
+    (the ledger with the balances, on-hand with on-order): PostgreSQL REPEATABLE READ (READ COMMITTED takes a
+    snapshot per statement), SQLite a read transaction (the app's session otherwise reads statement by statement).
+    Ends the session's current transaction: call it before those reads, in a request that only reads."""
+    session.rollback()
+    postgres = session.get_bind().dialect.name == "postgresql"
+    session.connection(execution_options={"isolation_level": "REPEATABLE READ"} if postgres
+                       else {"sqlite_begin": "DEFERRED"})

@@ -9,6 +9,7 @@ from flask import Blueprint, abort, flash, make_response, redirect, render_templ
 from flask_login import current_user
 
 from ..auth.roles import MANAGERS
+from ..db_setup import read_one_snapshot
 from ..errors import DomainError, Invalid
 from ..extensions import db
 from ..insights import queries as iq
@@ -136,6 +137,7 @@ def reorder():
     except DomainError as err:
         return render_panel("dashboard/reorder.html", "dashboard/_reorder.html", status=err.status, error=err,
                             rows=[], params=request.args, show_all=False)
+    read_one_snapshot(db.session)  # on hand and on order as of one moment: a receipt is counted once, not 0 or 2×
     rows = iq.reorder_suggestions(db.session, today=iq.today_utc(), **params)
     show_all = request.args.get("all") == "1"
     if not show_all:

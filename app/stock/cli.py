@@ -6,6 +6,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from ..db_setup import read_one_snapshot
 from ..extensions import db
 from . import queries
 
@@ -16,14 +17,9 @@ def register(app: Flask) -> None:
     @group.command("verify")
     def verify() -> None:
         """Prove every balance equals the sum of its ledger (exit code 1 when one does not)."""
-        db.session.rollback()
-        # One snapshot for all of verify's reads, while the app may be writing: the ledger, the balances and the
-        # layers it compares must be read as of one moment, or a pick committed between two of them would show as
-        # a mismatch. PostgreSQL: REPEATABLE READ (its default, READ COMMITTED, takes a snapshot per statement);
-        # SQLite: a read transaction (the app's session otherwise reads statement by statement, see db_setup).
-        postgres = db.session.get_bind().dialect.name == "postgresql"
-        db.session.connection(execution_options={"isolation_level": "REPEATABLE READ"} if postgres
-                              else {"sqlite_begin": "DEFERRED"})
+        # The ledger, balances and layers as of one moment, while the app may be writing: a movement committed
+        # between two of verify's reads would otherwise show as a mismatch.
+        read_one_snapshot(db.session)
         try:
             problems = queries.verify(db.session)
         finally:

@@ -165,13 +165,12 @@ def valuation(s: Session, *, site_id: int | None = None) -> Valuation:
     """On-hand value by each item's method. The item's value is exactly what its cost layers hold (the remaining
     quantities at their costs: oldest for FIFO, newest for LIFO, the running average); a location's share is its
     quantity at the item's unit value, the last location taking the rounding so the parts add up to the whole."""
-    layer_value: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    for item_id, remaining, cost in s.execute(
-        select(CostLayer.item_id, CostLayer.remaining_qty, CostLayer.unit_cost).where(CostLayer.remaining_qty > 0)
-    ):
-        layer_value[item_id] += remaining * cost
+    # One statement: each item's value is its stock_value (Σ remaining × cost of its open layers, moved with its
+    # balances in every movement's transaction), read with the balances, so a movement committed meanwhile is
+    # either all in the figures or not at all. (The column, not the Item object: a copy loaded earlier in the
+    # request would keep its older value.)
     rows = s.execute(
-        select(Item, Location, func.sum(StockBalance.on_hand))
+        select(Item, Location, func.sum(StockBalance.on_hand), Item.stock_value)
         .join(StockBalance, StockBalance.item_id == Item.id)
         .join(Location, Location.id == StockBalance.location_id)
         .where(StockBalance.on_hand != 0)
@@ -179,8 +178,8 @@ def valuation(s: Session, *, site_id: int | None = None) -> Valuation:
         .order_by(Item.sku, Location.walk_order, Location.code)
     ).all()
     items: dict[int, ItemValue] = {}
-    for item, loc, qty in rows:
-        entry = items.setdefault(item.id, ItemValue(item, ZERO, money(layer_value.get(item.id, ZERO)), []))
+    for item, loc, qty, value in rows:
+        entry = items.setdefault(item.id, ItemValue(item, ZERO, money(value or ZERO), []))
         entry.on_hand += qty
         entry.locations.append(LocationValue(loc, qty, ZERO))
     for entry in items.values():

@@ -14,6 +14,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from ..auth.roles import ANYONE, FLOOR, MANAGERS
+from ..db_setup import read_one_snapshot
 from ..demo import add_step as add_seed_step
 from ..errors import DomainError, Invalid
 from ..extensions import db
@@ -425,6 +426,7 @@ def valuation():
 @bp.get("/replenishment")
 @roles(MANAGERS)
 def replenishment():
+    read_one_snapshot(db.session)  # on hand and on order as of one moment: a receipt is counted once, not 0 or 2×
     rows = queries.replenishment(db.session)
     return render_template("stock/replenishment.html", rows=rows)
 
