@@ -151,12 +151,18 @@ def find_location(s: Session, code: str, *, field: str = "location") -> Location
 
 
 def by_number(s: Session, model, number: str, what: str, *, lock: bool = False, field: str = "number"):
-    """A purchase order, order or count by its number; locked for the transaction when asked."""
+    """A purchase order, order or count by its number; locked for the transaction when asked, and then read afresh
+    with its lines: the screen may have shown the document earlier in the request, before someone closed it or
+    received on it."""
     key = (number or "").strip().upper()
     query = select(model).where(model.number == key)
-    row = s.scalar(query.with_for_update() if lock else query)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    row = s.scalar(query)
     if row is None:
         raise NotFound(f"No {what} {key}.", field=field)
+    if lock:
+        s.expire(row, [rel.key for rel in inspect(model).relationships if rel.uselist])
     return row
 
 

@@ -419,3 +419,21 @@ def test_a_bin_deactivated_after_the_screen_read_it_gives_nothing_out(warehouse,
         stock.take_out(sku=sku, location_code="A-01", quantity=1, who=who(), uow=U())
     db.session.remove()
     assert on_hand(item_id, "A-01") == 5
+
+
+def test_a_purchase_order_closed_after_the_screen_showed_it_takes_no_receipt(warehouse, make_item, who):
+    from app.stock import purchasing
+
+    item = make_item()
+    number = purchasing.create_po(supplier="Acme", lines=[(item.sku, 10, "1.10")], actor_id=warehouse.manager_id,
+                                  uow=U()).number
+    sku, item_id = item.sku, item.id
+    db.session.remove()
+    shown = purchasing.get_po(db.session, number)  # the receive screen shows the order and its lines
+    assert shown.status == "open" and shown.lines[0].received_qty == 0
+    _meanwhile("UPDATE purchase_order SET status = 'closed' WHERE number = :n", n=number)
+    with pytest.raises(Conflict, match="closed"):
+        stock.receive(sku=sku, location_code="WH-DOCK", quantity=2, po_number=number, who=who(), uow=U())
+    db.session.remove()
+    assert on_hand(item_id, "WH-DOCK") == 0
+    assert purchasing.get_po(db.session, number).status == "closed"
