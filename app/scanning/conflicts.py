@@ -64,7 +64,9 @@ def record_conflict(
             with uow:
                 s = uow.session
                 query = select(ScanConflict).where(ScanConflict.scan_id == scan_id)
-                row = s.scalar(query.with_for_update(of=ScanConflict))
+                # Read afresh under the lock: the request that failed may have loaded this conflict before (a
+                # retry of it), and a copy counted meanwhile must not be lost.
+                row = s.scalar(query.with_for_update(of=ScanConflict).execution_options(populate_existing=True))
                 if row is None:
                     row = ScanConflict(scan_id=scan_id, actor_id=actor_id, url=url[:500], device_time=device_time)
                     s.add(row)

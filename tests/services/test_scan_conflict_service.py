@@ -37,6 +37,24 @@ def test_a_dismissed_conflict_that_fails_again_is_open_again(make_user):
     assert (again.id, again.status, again.reason, again.resolution) == (row.id, "open", "Still gone.", None)
 
 
+def test_a_failure_counted_by_another_request_meanwhile_is_not_lost(make_user):
+    """A retry loads its conflict first (the retry guard); a copy of the same scan failing meanwhile on another
+    phone counts too: the attempts add up."""
+    from sqlalchemy import text
+
+    user_id = make_user("staff").id
+    first = _record(user_id)
+    conflict_id = first.id
+    db.session.remove()
+    held = db.session.get(ScanConflict, conflict_id)  # the retry guard of this request read it
+    assert held.attempts == 1
+    with db.engine.begin() as conn:  # another phone's copy failed meanwhile
+        conn.execute(text("UPDATE scan_conflict SET attempts = attempts + 1 WHERE id = :id"), {"id": conflict_id})
+    assert _record(user_id).attempts == 3
+    db.session.remove()
+    assert db.session.get(ScanConflict, conflict_id).attempts == 3
+
+
 def test_people_list_only_their_own_conflicts_and_managers_everyones(make_user):
     alice, bob, boss = make_user("staff"), make_user("technician"), make_user("manager")
     for n, who in enumerate((alice, bob)):
