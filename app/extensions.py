@@ -37,16 +37,14 @@ class Session(FlaskSession):
         return _reading(super().get_bind(mapper, clause, bind, **kwargs))
 
 
-_reading_engines: dict[int, tuple] = {}
-
-
 def _reading(bind):
+    """The engine's view without BEGIN, made once and kept on the engine itself (it lives as long as the engine)."""
     if getattr(bind, "dialect", None) is None or bind.dialect.name != "sqlite" or not hasattr(bind, "url"):
         return bind  # PostgreSQL, or a Connection a test bound the session to
-    reading = _reading_engines.get(id(bind))
-    if reading is None or reading[0] is not bind:
-        reading = _reading_engines[id(bind)] = (bind, bind.execution_options(sqlite_begin=None))
-    return reading[1]
+    view = bind.__dict__.get("_storekeeper_reading")
+    if view is None:
+        view = bind._storekeeper_reading = bind.execution_options(sqlite_begin=None)
+    return view
 
 
 db = SQLAlchemy(model_class=Base, session_options={"class_": Session})
