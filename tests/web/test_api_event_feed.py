@@ -16,6 +16,7 @@ from app.assets.models import AssetEvent
 from app.extensions import db
 from app.uow import UnitOfWork
 from tests.asset_helpers import an_asset, sid
+from tests.support.feeds import follow_a_late_commit
 
 
 @pytest.fixture
@@ -60,51 +61,15 @@ def test_an_event_committed_late_is_not_skipped_by_a_reader_in_between(app, clie
     an_asset("LATE-B")
     actor = manager.id
     before = set(_event_ids())
-    cursor = client.get("/api/v1/events", headers=manager.headers).json["next"]
-    a_inserted, release_a = threading.Event(), threading.Event()
-    errors = []
 
-    def writer_a():
-        try:
-            with app.app_context():
-                with UnitOfWork() as uow:
-                    asset = assets.lock_asset(uow.session, "LATE-A")
-                    asset.department = "Late"
-                    assets.append_event(uow.session, asset, "transferred", actor_id=actor, scan_id=sid(),
-                                        data={"department": "Late"})
-                    uow.session.flush()
-                    a_inserted.set()
-                    release_a.wait(10)
-                    uow.commit()
-                db.session.remove()
-        except Exception as err:  # noqa: BLE001 - reported by the assertion below
-            errors.append(err)
-            a_inserted.set()
+    def write_a(session):
+        asset = assets.lock_asset(session, "LATE-A")
+        asset.department = "Late"
+        assets.append_event(session, asset, "transferred", actor_id=actor, scan_id=sid(), data={"department": "Late"})
 
-    thread = threading.Thread(target=writer_a)
-    thread.start()
-    assert a_inserted.wait(10)
-    seen: list[int] = []
-    b = None
-    if db.engine.dialect.name == "postgresql":
-        # B commits while A is still open; the reader must hold B back until A is done, not hand out B first.
-        b = threading.Thread(target=_transfer_in_thread, args=(app, "LATE-B", "Early", actor))
-        b.start()
-        b.join(10)
-        assert not b.is_alive(), "writer B should not wait for writer A"
-        page = client.get(f"/api/v1/events?after={cursor}", headers=manager.headers).json
-        assert page["items"] == []  # A's lower id is still open: B's event is held back, not handed out first
-        cursor = page["next"]
-    release_a.set()
-    thread.join(10)
-    if b is None:
-        _transfer_in_thread(app, "LATE-B", "Early", actor)  # SQLite: B waits for A's write lock anyway
-    assert errors == []
-    deadline = time.monotonic() + 20
-    while len(seen) < 2 and time.monotonic() < deadline:
-        page = client.get(f"/api/v1/events?after={cursor}", headers=manager.headers).json
-        seen += [r["id"] for r in page["items"]]
-        cursor = page["next"]
+    seen = follow_a_late_commit(app, client, "/api/v1/events", manager.headers, write_a=write_a,
+                                write_b=lambda: assets.transfer(tag="LATE-B", department="Early", actor_id=actor,
+                                                                scan_id=sid(), uow=UnitOfWork()))
     new = [i for i in _event_ids() if i not in before]
     assert sorted(seen) == new and len(seen) == len(set(seen)) == 2
 

@@ -16,6 +16,7 @@ from app.stock.models import Item, StockMovement
 from app.uow import UnitOfWork
 from tests.asset_helpers import an_asset
 from tests.conftest import ROLES
+from tests.support.feeds import follow_a_late_commit
 
 
 def _movements() -> int:
@@ -210,63 +211,19 @@ def test_the_movement_feed_hands_out_every_movement_once_in_pages(client, token_
 
 def test_a_movement_committed_late_is_not_skipped_by_a_reader_in_between(app, client, token_for, make_item, who):
     """Writer A gets the lower id but commits after writer B; a reader polling in between must not skip A's."""
-    # Threads get plain values, never ORM objects of the test's session. B must not wait for A's lock on the item.
+    # B must not wait for A's lock on the item: two items.
     item_id, other = make_item("LATE-1").id, make_item("LATE-2").sku
     mgr = token_for("manager")
-    cursor = client.get("/api/v1/movements", headers=mgr).json["next"]
-    a_inserted, release_a = threading.Event(), threading.Event()
-    errors = []
-    actor = who()
+    actor_a, actor_b = who(), who()
 
-    def writer_a():
-        try:
-            with app.app_context():
-                with UnitOfWork() as uow:
-                    s = uow.session
-                    dst = stock.find_location(s, "A-01")
-                    stock.stock_in(s, kind="receipt", item=s.get(Item, item_id), dst=dst, qty=Decimal(1),
-                                   who=actor, unit_cost=Decimal(1))
-                    s.flush()
-                    a_inserted.set()
-                    release_a.wait(10)
-                    uow.commit()
-                db.session.remove()
-        except Exception as err:  # noqa: BLE001
-            errors.append(err)
-            a_inserted.set()
+    def write_a(s):
+        stock.stock_in(s, kind="receipt", item=s.get(Item, item_id), dst=stock.find_location(s, "A-01"),
+                       qty=Decimal(1), who=actor_a, unit_cost=Decimal(1))
 
-    thread = threading.Thread(target=writer_a)
-    thread.start()
-    assert a_inserted.wait(10)
-    seen: list[int] = []
-    b = None
-    if db.engine.dialect.name == "postgresql":
-        # B commits while A is still open; the reader must hold B back until A is done, not hand out B first.
-        b = threading.Thread(target=lambda: _put_in_thread(app, other, who()))
-        b.start()
-        b.join(10)
-        assert not b.is_alive(), "writer B should not wait for writer A"
-        page = client.get(f"/api/v1/movements?after={cursor}", headers=mgr).json
-        assert page["items"] == []  # A's lower id is still open: B's row is held back, not handed out first
-        seen += [r["id"] for r in page["items"]]
-        cursor = page["next"]
-    release_a.set()
-    thread.join(10)
-    if b is None:
-        _put_in_thread(app, other, who())  # SQLite: B would wait for A's write lock, so it commits after A anyway
-    assert errors == []
-    deadline = time.monotonic() + 20
-    while len(seen) < 2 and time.monotonic() < deadline:
-        page = client.get(f"/api/v1/movements?after={cursor}", headers=mgr).json
-        seen += [r["id"] for r in page["items"]]
-        cursor = page["next"]
+    seen = follow_a_late_commit(app, client, "/api/v1/movements", mgr, write_a=write_a,
+                                write_b=lambda: stock.receive(sku=other, location_code="A-02", quantity=1, who=actor_b,
+                                                              uow=UnitOfWork()))
     assert sorted(seen) == sorted(db.session.scalars(select(StockMovement.id))) and len(seen) == len(set(seen)) == 2
-
-
-def _put_in_thread(app, sku: str, actor):
-    with app.app_context():
-        stock.receive(sku=sku, location_code="A-02", quantity=1, who=actor, uow=UnitOfWork())
-        db.session.remove()
 
 
 def test_feeds_follow_concurrent_writers_without_gaps_or_repeats(app, client, token_for, make_item, who):
