@@ -194,6 +194,18 @@ def login(app, make_user) -> Callable[[str], Client]:
     return do
 
 
+@pytest.fixture
+def staff(login) -> Client:
+    """A client signed in as floor staff."""
+    return login("staff")
+
+
+@pytest.fixture
+def manager(login) -> Client:
+    """A client signed in as a manager (a test may define its own `manager`, e.g. an API token)."""
+    return login("manager")
+
+
 @pytest.fixture(params=ROLES)
 def any_role_client(request, login) -> Client:
     return login(request.param)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import pytest
 from sqlalchemy import event
 
 from app.assets.models import Asset
@@ -13,11 +12,6 @@ from app.extensions import db
 from app.stock import services as stock
 from app.uow import UnitOfWork
 from tests.asset_helpers import an_asset
-
-
-@pytest.fixture
-def manager(login):
-    return login("manager")
 
 
 def _tile(client, name: str) -> tuple[str, list[str]]:

@@ -19,11 +19,6 @@ from app.uow import UnitOfWork
 from tests.asset_helpers import an_asset
 
 
-@pytest.fixture
-def manager(login):
-    return login("manager")
-
-
 def test_managers_land_on_the_dashboard_with_every_tile(manager):
     home = manager.get("/")
     assert home.status_code == 302 and home.headers["Location"].endswith("/dashboard/")

@@ -45,11 +45,6 @@ def events(resp) -> dict:
 
 
 @pytest.fixture
-def staff(login):
-    return login("staff")
-
-
-@pytest.fixture
 def item(make_item):
     return make_item("OFFL-1", name="Offline widget")
 

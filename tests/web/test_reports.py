@@ -15,11 +15,6 @@ from app.uow import UnitOfWork
 from tests.asset_helpers import an_asset
 
 
-@pytest.fixture
-def manager(login):
-    return login("manager")
-
-
 def _csv(resp):
     assert resp.status_code == 200 and resp.mimetype == "text/csv"
     return list(csv.reader(io.StringIO(resp.get_data(as_text=True))))

@@ -46,16 +46,6 @@ def conflicts() -> list[ScanConflict]:
     return list(db.session.scalars(select(ScanConflict).order_by(ScanConflict.id)))
 
 
-@pytest.fixture
-def staff(login):
-    return login("staff")
-
-
-@pytest.fixture
-def manager(login):
-    return login("manager")
-
-
 # --- bins visited --------------------------------------------------------------------------------------------------
 
 

@@ -17,16 +17,6 @@ def scan(client, url, **fields):
     return client.post(url, data={"scan_id": uuid.uuid4().hex, "source": "typed", **fields}, htmx=True)
 
 
-@pytest.fixture
-def manager(login):
-    return login("manager")
-
-
-@pytest.fixture
-def staff(login):
-    return login("staff")
-
-
 @pytest.mark.parametrize(
     ("url", "partial_root"),
     [("/stock/items?q=PAGE", b'<div id="items-results"'), ("/stock/receive", b'<section id="scan-panel"'),

@@ -30,11 +30,6 @@ def movements() -> int:
 
 
 @pytest.fixture
-def staff(login):
-    return login("staff")
-
-
-@pytest.fixture
 def item(make_item):
     return make_item("WEB-1", case=12)
 
