@@ -33,6 +33,7 @@ PARTS = [
     ("app.uow", "UnitOfWork.__enter__", "  begin the unit of work"),
     ("app.stock.services", "claim_scan", "  claim the scan id"),
     ("app.stock.services", "find_item", "  find the item"),
+    ("app.stock.services", "find_location_and_lock", "  find the bin, lock the item"),
     ("app.stock.services", "find_location", "  find the bin"),
     ("app.stock.services", "lock_items", "  lock the item"),
     ("app.stock.services", "stock_out", "  stock_out"),
