@@ -274,7 +274,10 @@ async def main_async(spec: dict) -> dict:
         for op in spec["ops"]:
             if op == "dashboard_fresh" and conc != 1:
                 continue  # the first view after a change is one manager's experience, not a load pattern
-            n = spec["requests"].get(op, spec["requests"]["default"]) if conc == 1 else spec["requests_concurrent"]
+            if conc == 1:
+                n = spec["requests"].get(op, spec["requests"]["default"])
+            else:
+                n = spec["requests_targeted"] if op in spec.get("targeted_ops", ()) else spec["requests_concurrent"]
             if op in ("checkout", "checkin"):
                 n = min(n, spec["assets"])
             # Warm-up, not counted (and tagged apart in the server's log): on 8 connections, so every worker —
