@@ -77,6 +77,10 @@ class UnitOfWork:
         except BaseException:
             self._release()
             raise
+        # Codes the screen looked up before the write began are looked up again in it (stock.queries.registered
+        # keeps them per transaction, and the write goes on in the read's transaction): a barcode moved to another
+        # item meanwhile — or while this scan waited for SQLite's writer — must not book the old item.
+        s.info.pop("registered", None)
         self._committed = False
         self._claim = None
         if self._preset:

@@ -301,8 +301,9 @@ _REGISTERED = (
 def registered(s: Session, key: str) -> tuple[ScanCode, Item | None, Location | None] | None:
     """The registry row of a key and the item or location it names, in one statement (this runs on every scan).
 
-    Remembered for the rest of the transaction: a scan is classified by the screen and then looked up again by the
-    service that acts on it, in the same transaction on PostgreSQL — the second lookup costs nothing."""
+    Remembered for the rest of the transaction, so a screen that classifies a scan and then shows the held item looks
+    it up once. A unit of work forgets what was remembered before it began (app/uow.py): a write acts on the code
+    as it is in the write transaction."""
     if isinstance(s, scoped_session):
         s = s()
     tx = s.get_transaction()

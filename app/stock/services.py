@@ -150,6 +150,28 @@ def find_location(s: Session, code: str, *, field: str = "location") -> Location
     return loc
 
 
+def find_item_and_lock_at(s: Session, code: str | None, location_code: str, *, sku: str | None = None,
+                          field: str = "location") -> tuple[ItemRef, Location]:
+    """find_item, find_location and lock_items([item.id]) in one statement, for a scan that moves one item in or out
+    of one place: the code (or SKU) looked up in the write transaction — the screen's lookup may be older than a
+    barcode moved to another item meanwhile (and on SQLite the scan may have waited for the writer) — the item read
+    afresh and locked, the place read afresh. When no row comes back, the lookups one by one say why."""
+    key = (location_code or "").strip().upper()
+    if key:
+        if sku:
+            parsed, row = None, s.execute(_ITEM_BY_SKU_AT, {"sku": normalise_sku(sku), "code": key}).first()
+        else:
+            parsed = parse_code(code or "")
+            row = s.execute(_ITEM_BY_CODE_AT, {"key": parsed.key, "code": key}).first()
+        if row is not None:
+            loc, item, pack_qty = row if parsed is not None else (*row, 1)
+            if not loc.active:
+                raise Conflict(f"Location {key} is deactivated.", field=field)
+            return ItemRef(item, pack_qty, parsed), loc
+    ref = find_item(s, code, sku=sku)
+    return ref, find_location_and_lock(s, location_code, ref.item, field=field)
+
+
 def find_location_and_lock(s: Session, code: str, item: Item, *, field: str = "location") -> Location:
     """find_location and lock_items([item.id]) in one statement — the place a single-item scan acts on and the item,
     both read afresh, the item locked (PostgreSQL: FOR UPDATE OF item only; places are not locked anywhere). A
@@ -203,6 +225,15 @@ _LOCATION = select(Location).where(Location.code == bindparam("code")).execution
 _LOCATION_AND_ITEM = (select(Location, Item).join(Item, Item.id == bindparam("item_id"))  # one row of each: no cross product
                       .where(Location.code == bindparam("code"))
                       .with_for_update(of=Item).execution_options(populate_existing=True))
+# Location → the scanned code → its item: the join conditions are the lookups; one row of each or none.
+_ITEM_BY_CODE_AT = (select(Location, Item, ScanCode.pack_qty).select_from(Location)
+                    .join(ScanCode, ScanCode.code == bindparam("key"))
+                    .join(Item, (ScanCode.kind == "item") & (Item.id == ScanCode.target_id))
+                    .where(Location.code == bindparam("code"))
+                    .with_for_update(of=Item).execution_options(populate_existing=True))
+_ITEM_BY_SKU_AT = (select(Location, Item).join(Item, Item.sku == bindparam("sku"))
+                   .where(Location.code == bindparam("code"))
+                   .with_for_update(of=Item).execution_options(populate_existing=True))
 _BALANCE = (select(StockBalance)
             .where(StockBalance.item_id == bindparam("item_id"), StockBalance.location_id == bindparam("location_id"),
                    StockBalance.lot == bindparam("lot"))
@@ -753,9 +784,8 @@ def receive_within(s: Session, *, code: str | None = None, sku: str | None = Non
     """receive inside the caller's open transaction: no claim of the scan id, no commit (the CSV import's opening
     stock receives many lines in one transaction). Locks the item like receive."""
     cost = parse_cost(unit_cost)
-    ref = find_item(s, code, sku=sku)
+    ref, dst = find_item_and_lock_at(s, code, location_code, sku=sku)
     item = ref.item
-    dst = find_location_and_lock(s, location_code, item)
     _require_active(item)
     qty = scanned_quantity(ref, quantity)
     lot_key, expiry = tracking_key(s, ref, lot, expiry, incoming=True)
@@ -780,9 +810,8 @@ def relocate(*, kind: str = "move", code: str | None = None, sku: str | None = N
     with uow:
         s = uow.session
         claim_scan(uow, f"stock.{kind}", who, code=code, sku=sku, src=from_code, dst=to_code, qty=quantity, lot=lot)
-        ref = find_item(s, code, sku=sku)
+        ref, src = find_item_and_lock_at(s, code, from_code, sku=sku, field="from_location")
         item = ref.item
-        src = find_location_and_lock(s, from_code, item, field="from_location")
         dst = find_location(s, to_code, field="to_location")
         qty = scanned_quantity(ref, quantity)
         # An expired lot may still move: taking it to quarantine is what should happen to it.
@@ -806,9 +835,8 @@ def take_out(*, kind: str = "pick", code: str | None = None, sku: str | None = N
     with uow:
         s = uow.session
         claim_scan(uow, f"stock.{kind}", who, code=code, sku=sku, loc=location_code, qty=quantity, lot=lot, ref=reference)
-        ref = find_item(s, code, sku=sku)
+        ref, src = find_item_and_lock_at(s, code, location_code, sku=sku)
         item = ref.item
-        src = find_location_and_lock(s, location_code, item)
         qty = scanned_quantity(ref, quantity)
         lot_key, expiry = tracking_key(s, ref, lot, None, incoming=False)
         mv, bal = stock_out(s, kind=kind, item=item, src=src, qty=qty, who=who, lot=lot_key, expiry=expiry,
@@ -833,9 +861,8 @@ def return_stock(*, code: str | None = None, sku: str | None = None, location_co
         s = uow.session
         claim_scan(uow, "stock.return", who, code=code, sku=sku, loc=location_code, qty=quantity, lot=lot, ref=reference,
                    reason=reason)
-        ref = find_item(s, code, sku=sku)
+        ref, dst = find_item_and_lock_at(s, code, location_code, sku=sku)
         item = ref.item
-        dst = find_location_and_lock(s, location_code, item)
         qty = scanned_quantity(ref, quantity)
         lot_key, expiry = tracking_key(s, ref, lot, expiry, incoming=True, allow_expired=True)
         mv, bal = stock_in(s, kind="return", item=item, dst=dst, qty=qty, who=who, lot=lot_key, expiry=expiry,

@@ -421,6 +421,51 @@ def test_a_bin_deactivated_after_the_screen_read_it_gives_nothing_out(warehouse,
     assert on_hand(item_id, "A-01") == 5
 
 
+def _move_code_meanwhile(code: str, from_sku: str, to_sku: str, pack_qty: int) -> None:
+    """A manager moves a case code to another item, in their own request (session), while the scan is under way."""
+    from flask import current_app
+
+    with current_app.app_context():
+        stock.detach_barcode(sku=from_sku, code=code, uow=U())
+        stock.attach_barcode(sku=to_sku, code=code, level="case", pack_qty=pack_qty, uow=U())
+
+
+def test_a_code_moved_to_another_item_after_the_screen_read_it_picks_the_item_it_names_now(warehouse, make_item,
+                                                                                          put_stock, who):
+    old, new = make_item(case=12), make_item()
+    put_stock(old, "A-01", 50)
+    put_stock(new, "A-01", 50)
+    code, old_sku, new_sku, old_id, new_id = old.case_ean, old.sku, new.sku, old.id, new.id
+    db.session.remove()
+    db.session.connection()  # the request has read already (the signed-in person)
+    scanned = queries.classify(db.session, code)  # the pick screen classified the scan: 12 of the old item
+    assert (scanned.item.sku, scanned.pack_qty) == (old_sku, 12)
+    _move_code_meanwhile(code, old_sku, new_sku, 6)
+    result = stock.take_out(code=code, location_code="A-01", quantity=1, who=who(), uow=U())
+    assert result.sku == new_sku
+    db.session.remove()
+    assert (on_hand(old_id, "A-01"), on_hand(new_id, "A-01")) == (50, 44)
+
+
+def test_a_code_moved_to_another_item_after_the_screen_read_it_is_counted_as_the_item_it_names_now(
+        warehouse, make_item, put_stock, who):
+    from app.stock import counting
+
+    old, new = make_item(case=12), make_item()
+    put_stock(new, "A-01", 6)
+    code, old_sku, new_sku = old.case_ean, old.sku, new.sku
+    number = counting.create_count(location_code="A-01", assigned_to=warehouse.staff_id,
+                                   actor_id=warehouse.manager_id, uow=U()).number
+    db.session.remove()
+    db.session.connection()  # the request has read already (the signed-in person)
+    assert queries.classify(db.session, code).item.sku == old_sku  # the count screen classified the scan
+    _move_code_meanwhile(code, old_sku, new_sku, 6)
+    counting.count_scan(number=number, location_code="A-01", code=code, who=who(), uow=U())
+    db.session.remove()
+    line = counting.report(db.session, number).lines
+    assert [(x.item.sku, x.counted) for x in line] == [(new_sku, 6)]
+
+
 def test_a_purchase_order_closed_after_the_screen_showed_it_takes_no_receipt(warehouse, make_item, who):
     from app.stock import purchasing
 
