@@ -20,6 +20,7 @@ import threading
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import scoped_session
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -115,3 +116,5 @@ def read_one_snapshot(session) -> None:
     postgres = session.get_bind().dialect.name == "postgresql"
     session.connection(execution_options={"isolation_level": "REPEATABLE READ"} if postgres
                        else {"sqlite_begin": "DEFERRED"})
+    own = session() if isinstance(session, scoped_session) else session
+    own.info["snapshot"] = own.get_transaction()  # a unit of work after it starts afresh (app/uow.py)

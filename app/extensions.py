@@ -42,8 +42,8 @@ def _reading(bind):
     if getattr(bind, "dialect", None) is None or bind.dialect.name != "sqlite" or not hasattr(bind, "url"):
         return bind  # PostgreSQL, or a Connection a test bound the session to
     view = bind.__dict__.get("_storekeeper_reading")
-    if view is None:
-        view = bind._storekeeper_reading = bind.execution_options(sqlite_begin=None)
+    if view is None:  # two threads at a worker's first request: both get the view that was stored first
+        view = bind.__dict__.setdefault("_storekeeper_reading", bind.execution_options(sqlite_begin=None))
     return view
 
 

@@ -59,12 +59,15 @@ class UnitOfWork:
             raise RuntimeError("unit of work entered with unsaved changes in the session")
         # The request's reads go on into the write transaction, on both databases: PostgreSQL (READ COMMITTED) in
         # its read transaction, SQLite on the connection that read statement by statement (db_setup). What the
-        # session loaded before stays loaded — services lock and re-read what they change — and a ROLLBACK, a
-        # BEGIN and a second lookup of the scanned code are saved.
+        # session loaded before stays loaded — services lock and re-read what they change — and a ROLLBACK and a
+        # BEGIN are saved.
         self._lock = writer_lock(s.get_bind())
         if self._lock is not None:
             self._lock.acquire()
         try:
+            if s.in_transaction() and s.info.get("snapshot") is s.get_transaction():
+                s.rollback()  # a write never goes on in a read_one_snapshot transaction (REPEATABLE READ: it could
+                # not lock a row changed since the snapshot, and would read the rest as of then)
             if not s.in_transaction():
                 s.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
             elif sqlite:

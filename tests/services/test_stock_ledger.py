@@ -466,6 +466,28 @@ def test_a_code_moved_to_another_item_after_the_screen_read_it_is_counted_as_the
     assert [(x.item.sku, x.counted) for x in line] == [(new_sku, 6)]
 
 
+def test_a_write_after_a_snapshot_read_starts_afresh_and_takes_what_was_committed_since(warehouse, make_item,
+                                                                                       put_stock, who):
+    """A page that read one snapshot (read_one_snapshot) and then writes: on PostgreSQL the write would otherwise go
+    on in the REPEATABLE READ transaction and fail to lock the item another pick changed since."""
+    from flask import current_app
+
+    from app.db_setup import read_one_snapshot
+
+    item = make_item()
+    put_stock(item, "A-01", 5)
+    sku, item_id = item.sku, item.id
+    db.session.remove()
+    read_one_snapshot(db.session)
+    assert on_hand(item_id, "A-01") == 5  # the snapshot is taken
+    with current_app.app_context():  # meanwhile someone else picks one
+        stock.take_out(sku=sku, location_code="A-01", quantity=1, who=who(), uow=U())
+    result = stock.take_out(sku=sku, location_code="A-01", quantity=1, who=who(), uow=U())
+    assert result.on_hand_from == "3"
+    db.session.remove()
+    assert on_hand(item_id, "A-01") == 3
+
+
 def test_a_purchase_order_closed_after_the_screen_showed_it_takes_no_receipt(warehouse, make_item, who):
     from app.stock import purchasing
 
