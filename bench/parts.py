@@ -34,6 +34,7 @@ PARTS = [
     ("app.stock.services", "claim_scan", "  claim the scan id"),
     ("app.stock.services", "find_item_and_lock_at", "  find the item and the bin, lock the item"),
     ("app.stock.services", "stock_out", "  stock_out"),
+    ("app.stock.services", "_balance_with_layers", "    the balance with the layers (PostgreSQL)"),
     ("app.stock.services", "_balance", "    the balance"),
     ("app.stock.services", "_plan_draw", "    the cost layers"),
     ("app.uow", "UnitOfWork.commit", "  commit"),

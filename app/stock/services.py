@@ -19,7 +19,9 @@ from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import bindparam, insert, inspect, select, update
+from sqlalchemy import ARRAY, BigInteger, bindparam, func, insert, inspect, select, type_coerce, update
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.dialects.postgresql import array as pg_array
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -244,6 +246,18 @@ _layers_t = CostLayer.__table__
 _OPEN_LAYERS = (select(_layers_t.c.id, _layers_t.c.unit_cost, _layers_t.c.original_qty, _layers_t.c.remaining_qty)
                 .where(_layers_t.c.item_id == bindparam("item_id"), _layers_t.c.remaining_qty > 0)
                 .order_by(_layers_t.c.id).with_for_update())
+# The layers locked in a sub-select (rows are locked as they are read, oldest first like _OPEN_LAYERS) and handed
+# back as one array of [id, unit cost, original, remaining] rows, scaled integers as stored.
+_locked_layers = (select(*(type_coerce(_layers_t.c[name], BigInteger)
+                           for name in ("id", "unit_cost", "original_qty", "remaining_qty")))
+                  .where(_layers_t.c.item_id == bindparam("item_id"), _layers_t.c.remaining_qty > 0)
+                  .order_by(_layers_t.c.id).with_for_update().subquery("open_layer"))
+_BALANCE_WITH_LAYERS = (
+    select(StockBalance, select(func.array_agg(aggregate_order_by(pg_array(list(_locked_layers.c)), _locked_layers.c.id),
+                                               type_=ARRAY(BigInteger, dimensions=2))).scalar_subquery())
+    .where(StockBalance.item_id == bindparam("item_id"), StockBalance.location_id == bindparam("location_id"),
+           StockBalance.lot == bindparam("lot"))
+    .with_for_update(of=StockBalance).execution_options(populate_existing=True))
 _INSERT_LAYER = insert(_layers_t)
 _SET_REMAINING = (update(_layers_t).where(_layers_t.c.id == bindparam("layer_id"))
                   .values(remaining_qty=bindparam("remaining", type_=Qty())))
@@ -412,6 +426,23 @@ def _layers(s: Session, item_id: int) -> list[_OpenLayer]:
     return [_OpenLayer(*row) for row in _core(s).execute(_OPEN_LAYERS, {"item_id": item_id})]
 
 
+def _balance_with_layers(s: Session, item_id: int, location_id: int,
+                         lot: str) -> tuple[StockBalance | None, list[_OpenLayer] | None]:
+    """PostgreSQL: the balance stock leaves from and the item's open cost layers, both locked, in one statement — a
+    round trip less on every pick. (None, None) on SQLite, where a statement costs no round trip, and when there is
+    no balance (the layers are then read on their own)."""
+    if s.get_bind().dialect.name != "postgresql":
+        return None, None
+    row = s.execute(_BALANCE_WITH_LAYERS, {"item_id": item_id, "location_id": location_id, "lot": lot}).first()
+    if row is None:
+        return None, None
+    bal, raw = row
+    qty, cost = Qty(), Money()
+    return bal, [_OpenLayer(layer_id, cost.process_result_value(unit_cost, None), qty.process_result_value(original, None),
+                            qty.process_result_value(remaining, None))
+                 for layer_id, unit_cost, original, remaining in raw or ()]
+
+
 def _add_layer(s: Session, item: Item, qty: Decimal, unit_cost: Decimal, mv: StockMovement) -> Decimal:
     """Put qty at unit_cost into the item's cost layers by its method. Returns the change of the item's value."""
     cost = unit_cost
@@ -433,12 +464,14 @@ def _add_layer(s: Session, item: Item, qty: Decimal, unit_cost: Decimal, mv: Sto
     return qty * cost
 
 
-def _plan_draw(s: Session, item: Item, qty: Decimal) -> tuple[list[dict], Decimal, Decimal, Decimal]:
+def _plan_draw(s: Session, item: Item, qty: Decimal,
+               layers: list[_OpenLayer] | None = None) -> tuple[list[dict], Decimal, Decimal, Decimal]:
     """Which of the item's cost layers qty comes out of, by its method (the layers read and locked). Returns (the
     layers' new remaining quantities, unit cost, cost of goods, change of the item's value): the value drops by what
     the layers held, exactly; the cost of goods is that rounded to money, plus the fallback cost of what no layer
     covered (negative stock allowed)."""
-    layers = _layers(s, item.id)
+    if layers is None:
+        layers = _layers(s, item.id)
     by_id = {layer.id: layer for layer in layers}
     fallback = layers[-1].unit_cost if layers else item.standard_cost
     takes, total = plan_issue(
@@ -549,12 +582,14 @@ def stock_out(s: Session, *, kind: str, item: Item, src: Location, qty: Decimal,
               from_allocation: Decimal = ZERO) -> tuple[StockMovement, StockBalance]:
     """Stock leaving (pick, issue, consumption): costed from the layers."""
     allow_negative = stock_settings.current().allow_negative
-    bal = _balance(s, item.id, src.id, lot, create=allow_negative)
+    bal, layers = _balance_with_layers(s, item.id, src.id, lot)
+    if bal is None:
+        bal = _balance(s, item.id, src.id, lot, create=allow_negative)
     if bal is None:
         where = f" (lot {lot})" if lot else ""
         raise InsufficientStock(f"There is no {item.sku}{where} in {src.code}.", field="location", available="0")
     on_hand, allocated = bal.after_take(qty, allow_negative=allow_negative, from_allocation=from_allocation)
-    drawn, unit_cost, total, value_change = _plan_draw(s, item, qty)
+    drawn, unit_cost, total, value_change = _plan_draw(s, item, qty, layers)
     if _writes_at_once(s, bal) and len(drawn) in _OUT_AT_ONCE:
         values = _movement_values(kind=kind, item=item, qty=qty, who=who, lot=lot, expiry=expiry, src=src,
                                   unit_cost=unit_cost, total_cost=total, reference=reference, reason=reason)
