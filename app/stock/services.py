@@ -157,7 +157,8 @@ def find_item_and_lock_at(s: Session, code: str | None, location_code: str, *, s
     """find_item, find_location and lock_items([item.id]) in one statement, for a scan that moves one item in or out
     of one place: the code (or SKU) looked up in the write transaction — the screen's lookup may be older than a
     barcode moved to another item meanwhile (and on SQLite the scan may have waited for the writer) — the item read
-    afresh and locked, the place read afresh. When no row comes back, the lookups one by one say why."""
+    afresh and locked, the place read afresh. When no row comes back, the lookups one by one say why (an unknown
+    code, SKU or place), in the order a person fixes them: the item first."""
     key = (location_code or "").strip().upper()
     if key:
         if sku:
@@ -171,25 +172,9 @@ def find_item_and_lock_at(s: Session, code: str | None, location_code: str, *, s
                 raise Conflict(f"Location {key} is deactivated.", field=field)
             return ItemRef(item, pack_qty, parsed), loc
     ref = find_item(s, code, sku=sku)
-    return ref, find_location_and_lock(s, location_code, ref.item, field=field)
-
-
-def find_location_and_lock(s: Session, code: str, item: Item, *, field: str = "location") -> Location:
-    """find_location and lock_items([item.id]) in one statement — the place a single-item scan acts on and the item,
-    both read afresh, the item locked (PostgreSQL: FOR UPDATE OF item only; places are not locked anywhere). A
-    statement less on every scan that moves stock."""
-    key = (code or "").strip().upper()
-    if not key:
-        raise Invalid("Scan or type a location.", field=field)
-    row = s.execute(_LOCATION_AND_ITEM, {"code": key, "item_id": item.id}).first()
-    if row is None:  # no such place (the item was just found by its code): find_location says so
-        loc = find_location(s, code, field=field)
-        lock_items(s, [item.id])
-        return loc
-    loc = row[0]
-    if not loc.active:
-        raise Conflict(f"Location {key} is deactivated.", field=field)
-    return loc
+    loc = find_location(s, location_code, field=field)
+    lock_items(s, [ref.item.id])  # both found after all: created since the statement above
+    return ref, loc
 
 
 def by_number(s: Session, model, number: str, what: str, *, lock: bool = False, field: str = "number"):
@@ -224,9 +209,6 @@ def placeholder_number() -> str:
 # The statements of every scan's write, built once (building one per call costs more Python than running it).
 # Read afresh: the screen may have loaded the place earlier in the request (deactivated since?).
 _LOCATION = select(Location).where(Location.code == bindparam("code")).execution_options(populate_existing=True)
-_LOCATION_AND_ITEM = (select(Location, Item).join(Item, Item.id == bindparam("item_id"))  # one row of each: no cross product
-                      .where(Location.code == bindparam("code"))
-                      .with_for_update(of=Item).execution_options(populate_existing=True))
 # Location → the scanned code → its item: the join conditions are the lookups; one row of each or none.
 _ITEM_BY_CODE_AT = (select(Location, Item, ScanCode.pack_qty).select_from(Location)
                     .join(ScanCode, ScanCode.code == bindparam("key"))
