@@ -7,7 +7,7 @@ from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
 from flask_sqlalchemy.session import Session as FlaskSession
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, event
 from sqlalchemy.orm import DeclarativeBase
 
 # Stable constraint names so Alembic migrations are identical on SQLite and PostgreSQL.
@@ -35,6 +35,15 @@ class Session(FlaskSession):
             if len(engines) == 1 and None in engines:  # one database and no binds: every model is in it
                 return _reading(engines[None])
         return _reading(super().get_bind(mapper, clause, bind, **kwargs))
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_changes_outside_a_unit_of_work(session, _flush_context, _instances) -> None:
+    """Every change goes through a service's unit of work (app/uow.py). One flushed outside it would be committed on
+    the spot on SQLite (the session reads without a transaction there) and silently dropped on PostgreSQL: refused
+    on both instead."""
+    if (session.new or session.dirty or session.deleted) and not session.info.get("writing"):
+        raise RuntimeError("A change outside a unit of work: write through a service (app/uow.py).")
 
 
 def _reading(bind):

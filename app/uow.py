@@ -84,6 +84,7 @@ class UnitOfWork:
         # keeps them per transaction, and the write goes on in the read's transaction): a barcode moved to another
         # item meanwhile — or while this scan waited for SQLite's writer — must not book the old item.
         s.info.pop("registered", None)
+        s.info["writing"] = True  # until _release: the session may flush (app/extensions.py refuses it otherwise)
         self._committed = False
         self._claim = None
         if self._preset:
@@ -107,6 +108,7 @@ class UnitOfWork:
         return False
 
     def _release(self) -> None:
+        self.session.info.pop("writing", None)
         lock, self._lock = self._lock, None
         if lock is not None:
             lock.release()

@@ -257,13 +257,13 @@ def test_the_database_refuses_overlapping_bookings_even_behind_the_services_back
     a = make_user("technician")
     asset = an_asset("LN-0001")
     s, e = window()
-    db.session.add(Reservation(model_id=asset.model_id, asset_id=asset.id, holder_id=a.id, starts_at=s, ends_at=e))
-    db.session.commit()
-    db.session.add(Reservation(model_id=asset.model_id, asset_id=asset.id, holder_id=a.id,
-                               starts_at=s + timedelta(hours=1), ends_at=e + timedelta(hours=1)))
-    with pytest.raises(IntegrityError, match="ex_asset_reservation_no_overlap"):
-        db.session.commit()
-    db.session.rollback()
+    with UnitOfWork() as uow:
+        uow.session.add(Reservation(model_id=asset.model_id, asset_id=asset.id, holder_id=a.id, starts_at=s, ends_at=e))
+        uow.commit()
+    with pytest.raises(IntegrityError, match="ex_asset_reservation_no_overlap"), UnitOfWork() as uow:
+        uow.session.add(Reservation(model_id=asset.model_id, asset_id=asset.id, holder_id=a.id,
+                                    starts_at=s + timedelta(hours=1), ends_at=e + timedelta(hours=1)))
+        uow.commit()
 
 
 def test_any_unit_reservations_cannot_exceed_the_number_of_units(make_user):

@@ -211,8 +211,9 @@ def test_the_same_tag_registered_twice_at_once_gives_one_asset_and_one_clear_ref
 
 def test_a_useful_life_stored_before_the_limit_is_read_as_a_hundred_years():
     an_asset("OLD-1", life=60)
-    asset = queries.by_tag(db.session, "OLD-1")
-    asset.useful_life_months = 2_000_000_000  # written before the 1,200-month limit was checked
-    db.session.commit()
+    with UnitOfWork() as uow:
+        asset = queries.by_tag(uow.session, "OLD-1")
+        asset.useful_life_months = 2_000_000_000  # written before the 1,200-month limit was checked
+        uow.commit()
     rows = queries.schedule(db.session, queries.by_tag(db.session, "OLD-1"))
     assert 100 <= len(rows) <= 102 and rows[-1].closing == Decimal("200.00")  # depreciated to its salvage value

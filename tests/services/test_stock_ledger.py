@@ -242,11 +242,11 @@ def test_an_issue_needs_a_cost_centre_and_a_return_brings_stock_back(warehouse, 
 def test_the_ledger_refuses_changes_and_deletes(warehouse, make_item, put_stock):
     item = make_item()
     r = put_stock(item, "A-01", 1)
-    mv = db.session.get(StockMovement, r.movement_ids[0])
-    mv.reference = "tampered"
-    with pytest.raises(RuntimeError, match="never changed"):
-        db.session.flush()
-    db.session.rollback()
+    with U() as uow:
+        mv = uow.session.get(StockMovement, r.movement_ids[0])
+        mv.reference = "tampered"
+        with pytest.raises(RuntimeError, match="never changed"):
+            uow.session.flush()
 
 
 def test_flask_stock_verify_exits_non_zero_when_a_balance_disagrees(app, warehouse, make_item, put_stock):
@@ -300,9 +300,10 @@ def test_verify_finds_a_promise_no_order_allocation_holds(warehouse, make_item, 
     item = make_item()
     put_stock(item, "A-01", 3)
     assert queries.verify(db.session) == []
-    balance = db.session.scalar(select(StockBalance).where(StockBalance.item_id == item.id))
-    balance.allocated = Decimal(2)  # promised, behind the services' back: no order line holds it
-    db.session.flush()
+    with U() as uow:
+        balance = uow.session.scalar(select(StockBalance).where(StockBalance.item_id == item.id))
+        balance.allocated = Decimal(2)  # promised, behind the services' back: no order line holds it
+        uow.commit()
     [problem] = queries.verify(db.session)
     assert problem.what == "allocated" and "2 promised, but order allocations hold 0" in str(problem)
 

@@ -230,8 +230,9 @@ def test_allocation_leaves_expired_lots_where_they_are(warehouse, make_item, put
     put_stock(a, "A-01", 5, lot="OLD", expiry=date.today() + timedelta(days=1))
     put_stock(a, "A-02", 5, lot="NEW", expiry=date.today() + timedelta(days=60))
     # The first lot's date has passed since it was received.
-    db.session.query(StockLot).filter_by(item_id=a.id, code="OLD").one().expiry = date.today() - timedelta(days=1)
-    db.session.commit()
+    with U() as uow:
+        uow.session.query(StockLot).filter_by(item_id=a.id, code="OLD").one().expiry = date.today() - timedelta(days=1)
+        uow.commit()
     number = orders.create_order(customer="C", lines=[("ORD-LOT", 4)], actor_id=None, uow=U()).number
     orders.allocate(number=number, uow=U())
     tasks = orders.pick_list(db.session, number)

@@ -25,6 +25,28 @@ def test_leaving_without_commit_rolls_everything_back():
     assert _locations() == 0
 
 
+def test_a_change_outside_a_unit_of_work_is_refused_and_nothing_of_it_is_written():
+    """On SQLite the app's session reads without a transaction: a stray flush would be committed on the spot."""
+    create_location(code="X2", name="Before", kind="site", uow=UnitOfWork())
+    db.session.remove()
+    loc = db.session.scalar(select(Location).where(Location.code == "X2"))
+    loc.name = "Changed behind the services' back"
+    db.session.add(Location(code="X3", name="x", kind="site"))
+    with pytest.raises(RuntimeError, match="outside a unit of work"):
+        db.session.flush()
+    with pytest.raises(RuntimeError, match="outside a unit of work"):
+        db.session.scalar(select(func.count()).select_from(Location))  # a query would flush it too (autoflush)
+    db.session.rollback()
+    db.session.remove()
+    assert [(x.code, x.name) for x in db.session.scalars(select(Location).order_by(Location.code))] == [("X2", "Before")]
+    with UnitOfWork() as uow:  # the same change through a unit of work is written, and the flag ends with it
+        uow.session.scalar(select(Location).where(Location.code == "X2")).name = "Renamed"
+        uow.commit()
+    assert "writing" not in db.session.info
+    db.session.remove()
+    assert db.session.scalar(select(Location.name).where(Location.code == "X2")) == "Renamed"
+
+
 def test_a_claimed_id_applies_once_and_a_repeat_gets_the_first_outcome():
     with UnitOfWork() as uow:
         uow.claim("scan-0001-abc", scope="test.thing")
