@@ -80,11 +80,9 @@ class UnitOfWork:
         except BaseException:
             self._release()
             raise
-        # Codes the screen looked up before the write began are looked up again in it (stock.queries.registered
-        # keeps them per transaction, and the write goes on in the read's transaction): a barcode moved to another
-        # item meanwhile — or while this scan waited for SQLite's writer — must not book the old item.
-        s.info.pop("registered", None)
-        s.info["writing"] = True  # until _release: the session may flush (app/extensions.py refuses it otherwise)
+        # Until _release the session writes: it may flush (app/extensions.py refuses it otherwise), and what was
+        # looked up while it only read is looked up again (stock.queries.registered).
+        s.info["writing"] = True
         self._committed = False
         self._claim = None
         if self._preset:

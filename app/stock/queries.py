@@ -295,26 +295,30 @@ _REGISTERED = (
     .outerjoin(Item, (ScanCode.kind == "item") & (Item.id == ScanCode.target_id))
     .outerjoin(Location, (ScanCode.kind == "location") & (Location.id == ScanCode.target_id))
     .where(ScanCode.code == bindparam("key"))
+    # A lookup is what the database says now: the session may hold the rows from an earlier lookup of this request.
+    .execution_options(populate_existing=True)
 )
 
 
 def registered(s: Session, key: str) -> tuple[ScanCode, Item | None, Location | None] | None:
     """The registry row of a key and the item or location it names, in one statement (this runs on every scan).
 
-    Remembered for the rest of the transaction, so a screen that classifies a scan and then shows the held item looks
-    it up once. A unit of work forgets what was remembered before it began (app/uow.py): a write acts on the code
-    as it is in the write transaction."""
+    Remembered while the transaction reads, so a screen that classifies a scan and then shows the held item looks it
+    up once; and apart while it writes (app/uow.py marks the session): a write acts on the code as it is in the
+    write transaction, not as the screen read it before — a barcode may have moved to another item meanwhile."""
     if isinstance(s, scoped_session):
         s = s()
     tx = s.get_transaction()
+    writing = bool(s.info.get("writing"))
     memo = s.info.get("registered")
-    if tx is not None and memo is not None and memo[0] is tx and key in memo[1]:
-        return memo[1][key]
+    fresh = memo is not None and memo[0] is tx and memo[1] == writing
+    if tx is not None and fresh and key in memo[2]:
+        return memo[2][key]
     found = s.execute(_REGISTERED, {"key": key}).first()
     if found is not None and tx is not None:  # an unknown code is looked up again: it may be registered next
-        if memo is None or memo[0] is not tx:
-            memo = s.info["registered"] = (tx, {})
-        memo[1][key] = found
+        if not fresh:
+            memo = s.info["registered"] = (tx, writing, {})
+        memo[2][key] = found
     return found
 
 
