@@ -27,3 +27,12 @@ def post_worker_init(worker):
     import gc
 
     gc.freeze()
+
+
+def worker_exit(server, worker):
+    """Give the objects back to the collector as the worker leaves: the interpreter's last collection then closes the
+    database connections still pooled — SQLite's last one folds its write-ahead log back into the database file and
+    removes it, instead of leaving the log for the next start to recover."""
+    import gc
+
+    gc.unfreeze()

@@ -20,6 +20,7 @@ import threading
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import scoped_session
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -49,7 +50,12 @@ class WriterLock:
         try:
             if self._depth == 0 and self._path:
                 if self._fd is None:
-                    self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+                    try:
+                        self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+                    except OSError as err:
+                        # A read-only or full file system: nothing can be written, so the database is unavailable
+                        # for this write (503, app/web/errors.py), as SQLite itself would have said a step later.
+                        raise OperationalError("open the SQLite writer lock", None, err) from err
                 fcntl.flock(self._fd, fcntl.LOCK_EX)  # blocks without the GIL; the kernel wakes us
         except BaseException:
             self._threads.release()

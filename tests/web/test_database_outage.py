@@ -60,3 +60,32 @@ def test_a_connection_that_dies_while_the_session_closes_does_not_turn_the_answe
     assert calls["n"] >= 1
     monkeypatch.setattr(Session, "close", real_close)
     assert client.get("/scan/").status_code == 200  # and the next request works on a fresh session
+
+
+def test_a_scan_whose_sqlite_writer_lock_cannot_be_opened_is_a_clear_503_and_writes_nothing(
+        app, staff, make_item, put_stock, tmp_path, monkeypatch):
+    """The writer lock is a file beside the database; on a read-only or full file system it cannot be opened, and
+    the scan is told the database is unavailable — not a bare 500 (the read-only fault test met this when the
+    database's write-ahead log was still there, so SQLite itself had let the reads through)."""
+    from app.db_setup import writer_lock
+    from app.extensions import db
+    from app.stock.models import StockMovement
+
+    with app.app_context():
+        lock = writer_lock(db.engine)
+    if lock is None:
+        pytest.skip("the writer lock is SQLite's; PostgreSQL locks rows (the SQLite half of CI runs this)")
+    item = make_item("LOCK-1")
+    put_stock(item, "A-01", 5)
+    staff.csrf_token()
+    unopenable = tmp_path / "writer-lock-is-a-directory"
+    unopenable.mkdir()
+    monkeypatch.setattr(lock, "_path", str(unopenable))
+    monkeypatch.setattr(lock, "_fd", None)
+    resp = staff.post("/stock/pick", data={"scan": item.ean, "src": "A-01", "scan_id": "lockless-0001",
+                                           "source": "wedge"}, htmx=True)
+    assert resp.status_code == 503, resp.text
+    assert resp.headers["HX-Retarget"] == "#flash"
+    assert resp.headers["Retry-After"] == "5"
+    db.session.rollback()
+    assert db.session.query(StockMovement).filter_by(item_id=item.id, kind="pick").count() == 0
