@@ -149,7 +149,7 @@ def _register_hooks(app: Flask) -> None:
     from .web.guards import enforce_audience
     from .web.nav import bottom_nav, nav_url
     from .web.scan_actions import new_scan_id
-    from .web.security import apply_headers, check_csrf, refuse_nul_bytes
+    from .web.security import apply_headers, check_csrf, csrf_token, refuse_nul_bytes
 
     app.before_request(refuse_nul_bytes)
     app.before_request(check_csrf)
@@ -183,6 +183,8 @@ def _register_hooks(app: Flask) -> None:
         user = current_user if current_user.is_authenticated else None
         return {
             "static_url": static_url,
+            # Flask-WTF's csrf_token signs a token for every page; this one reuses it a while (web/security.py).
+            "csrf_token": csrf_token,
             "new_scan_id": new_scan_id,
             "bottom_nav": bottom_nav(user) if user else [],
             "nav_url": nav_url,

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urlsplit
 
-from flask import request
+from flask import current_app, g, request, session
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -42,6 +43,34 @@ def apply_headers(resp, *, secure: bool):
         # Pages carry personal data and CSRF tokens: never kept by shared caches.
         h["Cache-Control"] = "no-store"
     return resp
+
+
+# How long a signed CSRF token is handed out again to pages of the same session. Signing one (an HMAC, a timestamp,
+# base64) was a fifth of rendering a scan panel; the token stays valid for WTF_CSRF_TIME_LIMIT (12 h) from when it
+# was signed, so a page gets one at most this much older than a freshly signed one.
+CSRF_REUSE_SECONDS = 300
+CSRF_REUSE_ENTRIES = 10_000  # sessions remembered per worker before the memory starts afresh
+
+
+def csrf_token() -> str:
+    """Flask-WTF's generate_csrf (the template global csrf_token), reusing the token signed for this session's
+    secret a moment ago instead of signing it again for every page."""
+    from flask_wtf.csrf import generate_csrf
+
+    if "csrf_token" in g:
+        return g.csrf_token
+    raw = session.get("csrf_token")
+    signed = current_app.extensions.setdefault("storekeeper_csrf_tokens", {})
+    hit = signed.get(raw) if isinstance(raw, str) else None
+    now = time.monotonic()
+    if hit is not None and now - hit[1] < CSRF_REUSE_SECONDS:
+        g.csrf_token = hit[0]
+        return hit[0]
+    token = generate_csrf()  # puts a secret in the session first if it had none
+    if len(signed) >= CSRF_REUSE_ENTRIES:
+        signed.clear()
+    signed[session["csrf_token"]] = (token, now)
+    return token
 
 
 def safe_next(target: str | None, default: str) -> str:

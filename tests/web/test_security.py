@@ -47,6 +47,42 @@ def _no_user(email: str) -> bool:
     return db.session.scalar(select(User.id).where(User.email == email)) is None
 
 
+def _page_token(client, path: str = "/scan/") -> str:
+    import re
+
+    page = client.get(path)
+    assert page.status_code == 200
+    return re.search(rb'name="csrf-token" content="([^"]+)"', page.data).group(1).decode()
+
+
+def test_a_token_handed_out_again_works_and_never_crosses_to_another_session(login, client, make_user):
+    """Pages reuse the token signed for their session a moment ago (web/security.csrf_token): each session still gets
+    only a token of its own, and one from before a sign-out is dead."""
+    from tests.conftest import sign_in
+
+    admin, other = login("admin"), login("admin")
+    first, again = _page_token(admin), _page_token(admin, "/admin/users")
+    theirs = _page_token(other)
+    assert theirs not in (first, again)
+    refused = admin.post("/admin/users", csrf=False, headers={"X-CSRFToken": theirs},
+                         data={"name": "X", "email": "x@example.test", "role": "staff", "password": "long-enough-pw"})
+    assert refused.status_code == 400 and _no_user("x@example.test")
+    made = admin.post("/admin/users", csrf=False, headers={"X-CSRFToken": again},
+                      data={"name": "Y", "email": "y@example.test", "role": "staff", "password": "long-enough-pw"})
+    assert made.status_code in (200, 303) and not _no_user("y@example.test")
+
+    user = make_user("staff")
+    assert sign_in(client, user.email).status_code == 303
+    before = _page_token(client)
+    assert client.post("/logout", csrf=False, headers={"X-CSRFToken": before}).status_code in (302, 303)
+    client.forget_csrf()
+    assert sign_in(client, user.email).status_code == 303
+    after = _page_token(client)
+    assert after != before
+    stale = client.post("/logout", csrf=False, headers={"X-CSRFToken": before})
+    assert stale.status_code == 400
+
+
 def test_htmx_csrf_failure_is_shown_in_the_message_area(login):
     admin = login("admin")
     resp = admin.post("/admin/users", csrf=False, htmx=True, data={})
