@@ -49,13 +49,17 @@ class ScanState:
 
     @classmethod
     def read(cls, values) -> ScanState:
-        return cls(**{f.name: (values.get(f.name) or "").strip()[:200] for f in fields(cls)})
+        given = values.to_dict()  # a MultiDict's get() raises and catches a KeyError for every field not sent
+        return cls(**{name: (given.get(name) or "").strip()[:200] for name in _STATE_FIELDS})
 
     def query(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if v}
 
     def forget_item(self) -> None:
         self.item = self.lot = self.expiry = self.qty = self.unit_cost = ""
+
+
+_STATE_FIELDS = tuple(f.name for f in fields(ScanState))
 
 
 @dataclass(frozen=True)
