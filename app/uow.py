@@ -19,10 +19,11 @@ from datetime import datetime
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from .db_setup import writer_lock
-from .errors import AlreadyRecorded, IdempotencyMismatch
+from .errors import AlreadyRecorded, DomainError, IdempotencyMismatch
 from .extensions import db
 from .idempotency import AppliedRequest, check_key
 
@@ -103,6 +104,17 @@ class UnitOfWork:
                 self.session.rollback()
         finally:
             self._release()
+        claim = self._claim
+        if (claim is not None and claim.unwritten and isinstance(exc, DomainError)
+                and not isinstance(exc, (AlreadyRecorded, IdempotencyMismatch))):
+            # An id claimed at commit was not checked before the work: a replay that no longer applies (the stock it
+            # took is gone, the order is packed) failed on the way. If the id was applied, that is the answer.
+            try:
+                prior = self._prior(claim.key)
+            except SQLAlchemyError:
+                prior = None  # the database went away: the service's own error says more
+            if prior is not None:
+                raise self._refusal(prior, claim) from exc
         return False
 
     def _release(self) -> None:
@@ -124,11 +136,18 @@ class UnitOfWork:
         actor_id: int | None = None,
         fingerprint: str | None = None,
         device_time: datetime | None = None,
+        at_commit: bool = False,
     ) -> None:
         """Reserve the client's id for this transaction.
 
         Raises AlreadyRecorded (with the first outcome) when the id was applied before, IdempotencyMismatch when
         it was used for a different request.
+
+        at_commit: write the id only with the outcome, in one INSERT at commit, instead of an INSERT now and an
+        UPDATE then — for a service whose work touches nothing a first application could have left in its way
+        but rows it locks and reads afresh (a scan moving stock). Its replay redoes the work, finds the id taken at
+        commit and rolls back; a replay that fails on the way (a DomainError) is answered from the id as well
+        (__exit__). Concurrent copies queue on the rows they lock, as without it.
         """
         key = check_key(key)
         if self._claim is not None and self._claim.key == key:
@@ -138,25 +157,40 @@ class UnitOfWork:
                 self._claim.scope = scope
                 self._claim.pending = True
             return
-        s = self.session
+        claim = _Claim(key, scope, fingerprint=fingerprint, actor_id=actor_id, device_time=device_time)
+        if at_commit:
+            claim.unwritten = claim.pending = True
+            self._claim = claim
+            return
         # One statement claims the id: a concurrent copy holding the same key makes PostgreSQL wait until it
         # commits, and then this insert does nothing (no savepoint, no failed statement to recover from).
-        table = AppliedRequest.__table__
-        claimed = s.connection().execute(_claim_statement(s), {
-            "key": key, "scope": scope, "fingerprint": fingerprint, "actor_id": actor_id, "device_time": device_time,
-        }).first()
-        if claimed is not None:
-            self._claim = _Claim(key, scope)
+        if self._insert_claim(claim):
+            self._claim = claim
             return
-        prior = s.connection().execute(
+        raise self._refusal(self._prior(key), claim)
+
+    def _insert_claim(self, claim: _Claim, **outcome) -> bool:
+        """INSERT the id unless it is there; False when it was (applied, or by a concurrent copy that committed)."""
+        s = self.session
+        return s.connection().execute(_claim_statement(s), {
+            "key": claim.key, "scope": claim.scope, "fingerprint": claim.fingerprint, "actor_id": claim.actor_id,
+            "device_time": claim.device_time, **outcome,
+        }).first() is not None
+
+    def _prior(self, key: str):
+        table = AppliedRequest.__table__
+        return self.session.connection().execute(
             select(table.c.scope, table.c.fingerprint, table.c.outcome, table.c.applied_at).where(table.c.key == key)
-        ).one()
-        same_scope = prior.scope == scope or "api" in (prior.scope, scope)
-        if not same_scope or (fingerprint and prior.fingerprint and prior.fingerprint != fingerprint):
-            raise IdempotencyMismatch(
-                "This id was already used for a different request; make a new one for a new action.", key=key
+        ).first()
+
+    @staticmethod
+    def _refusal(prior, claim: _Claim) -> DomainError:
+        same_scope = prior.scope == claim.scope or "api" in (prior.scope, claim.scope)
+        if not same_scope or (claim.fingerprint and prior.fingerprint and prior.fingerprint != claim.fingerprint):
+            return IdempotencyMismatch(
+                "This id was already used for a different request; make a new one for a new action.", key=claim.key
             )
-        raise AlreadyRecorded(key, prior.outcome, prior.applied_at)
+        return AlreadyRecorded(claim.key, prior.outcome, prior.applied_at)
 
     def record(self, outcome: dict, status: int = 200) -> None:
         """Store the outcome with the claimed id, so a replay can answer exactly as the first time."""
@@ -171,6 +205,12 @@ class UnitOfWork:
     def _write_claim(self) -> None:
         claim = self._claim
         if claim is None or not claim.pending:
+            return
+        if claim.unwritten:
+            outcome = {"outcome": claim.outcome, "status": claim.status} if claim.outcome is not None else {}
+            if not self._insert_claim(claim, **outcome):
+                raise self._refusal(self._prior(claim.key), claim)  # commit() never ran: __exit__ rolls back
+            claim.unwritten = claim.pending = False
             return
         values = {"claimed": claim.key, "scope": claim.scope}
         if claim.outcome is not None:
@@ -188,6 +228,10 @@ class _Claim:
     outcome: dict | None = None
     status: int = 200
     pending: bool = False
+    fingerprint: str | None = None
+    actor_id: int | None = None
+    device_time: datetime | None = None
+    unwritten: bool = False  # claimed at_commit: no row yet
 
 
 _applied = AppliedRequest.__table__

@@ -56,6 +56,31 @@ def test_the_same_scan_id_twice_writes_one_movement_and_answers_already_recorded
     assert db.session.query(StockMovement).count() == 1
     with pytest.raises(IdempotencyMismatch):
         stock.take_out(sku=item.sku, location_code="A-01", quantity=1, who=actor, uow=U())
+    assert db.session.query(StockMovement).count() == 1  # the pick was done, then undone at the claim
+    assert on_hand(item.id, "A-01") == 5
+
+
+@pytest.mark.parametrize("flow", ["pick", "move"])
+def test_a_replayed_scan_that_no_longer_applies_answers_already_recorded_not_why_it_fails(warehouse, make_item,
+                                                                                             put_stock, who, flow):
+    """The scans that move stock write their id only at commit, so a replay redoes the work first: when the work
+    now fails (the one unit it took is gone), the answer is still the first outcome, and nothing is written."""
+    item = make_item()
+    put_stock(item, "A-01", 1)
+    actor = who(f"replay-gone-{flow}-0001")
+
+    def scan():
+        if flow == "pick":
+            return stock.take_out(sku=item.sku, location_code="A-01", quantity=1, who=actor, uow=U())
+        return stock.relocate(sku=item.sku, from_code="A-01", to_code="A-02", quantity=1, who=actor, uow=U())
+
+    first = scan()
+    before = db.session.query(StockMovement).count()
+    with pytest.raises(AlreadyRecorded) as err:
+        scan()
+    assert err.value.outcome["movement_ids"] == first.movement_ids
+    assert db.session.query(StockMovement).count() == before
+    assert queries.verify(db.session) == []
 
 
 @pytest.mark.parametrize(
