@@ -112,7 +112,11 @@ class UnitOfWork:
             try:
                 prior = self._prior(claim.key)
             except SQLAlchemyError:
-                prior = None  # the database went away: the service's own error says more
+                prior = None  # the database went away: the service's own error says more, on a clean session
+                try:
+                    self.session.rollback()
+                except SQLAlchemyError:
+                    pass
             if prior is not None:
                 raise self._refusal(prior, claim) from exc
         return False

@@ -89,3 +89,38 @@ def test_a_scan_whose_sqlite_writer_lock_cannot_be_opened_is_a_clear_503_and_wri
     assert resp.headers["Retry-After"] == "5"
     db.session.rollback()
     assert db.session.query(StockMovement).filter_by(item_id=item.id, kind="pick").count() == 0
+
+
+@pytest.mark.parametrize("failure", ["the connection drops", "a statement fails"])
+def test_a_refused_scan_whose_id_cannot_be_looked_up_still_gets_its_own_answer(staff, make_item, put_stock,
+                                                                               monkeypatch, failure):
+    """A scan that moves stock checks its id only when its work is refused (app/uow.py, at_commit); if that lookup
+    fails, the person still gets the scan's own answer on a usable session — not a 500 (found by review)."""
+    import uuid
+
+    from app.extensions import db
+    from app.stock.models import StockMovement
+    from app.uow import UnitOfWork
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("a failed statement or a dropped connection breaks a PostgreSQL transaction; SQLite reads "
+                    "outside one (the PostgreSQL half of CI runs this)")
+    item = make_item("LOOKUP-1")
+    put_stock(item, "A-01", 2)
+    before = db.session.query(StockMovement).count()
+    prior = UnitOfWork._prior
+
+    def lookup_fails(self, key):
+        sql = ("SELECT pg_terminate_backend(pg_backend_pid())" if failure == "the connection drops"
+               else "SELECT no_such_column FROM applied_request")
+        self.session.connection().exec_driver_sql(sql)
+        return prior(self, key)
+
+    monkeypatch.setattr(UnitOfWork, "_prior", lookup_fails)
+    staff.csrf_token()
+    resp = staff.post("/stock/pick", data={"scan_id": uuid.uuid4().hex, "source": "wedge", "scan": item.ean,
+                                           "src": "A-03"}, htmx=True)
+    assert resp.status_code == 409, (resp.status_code, resp.text[:300])
+    assert "There is no LOOKUP-1 in A-03" in resp.text
+    db.session.rollback()
+    assert db.session.query(StockMovement).count() == before
