@@ -45,6 +45,10 @@ def new_scan_id() -> str:
 def scan_context() -> ScanContext:
     form = request.form
     scan_id = check_key(form.get("scan_id") or request.headers.get("X-Scan-Id", ""))
+    if ":" in scan_id:
+        # The API keeps a client's Idempotency-Key as u<user>:<key> in the same table: a phone's id never takes
+        # that shape, so it can never be answered with another person's API request (ours are hex).
+        raise Invalid("The scan id is malformed (8–100 letters, digits, - _ .).", field="scan_id")
     replay = replayed()
     source = "offline" if replay else (form.get("source") or "typed")
     if source not in SOURCES:

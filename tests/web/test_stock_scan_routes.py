@@ -227,3 +227,20 @@ def test_a_return_is_scanned_item_then_bin_with_its_reason_and_applies_once(staf
     assert bad.status_code == 422 and "more than zero" in bad.text and movements() == 2
     assert post_scan(login("technician"), "/stock/return", scan=item.ean, dst="A-01").status_code == 403
     assert movements() == 2
+
+
+def test_a_scan_id_shaped_like_an_api_key_is_refused_and_never_answered_with_that_request(staff, item, put_stock,
+                                                                                        client, token_for, make_user):
+    """The API stores a client's Idempotency-Key as u<user>:<key> beside the phones' scan ids (found by review)."""
+    put_stock(item, "A-01", 5)
+    manager = make_user("manager")
+    api = client.post("/api/v1/stock/pick", json={"sku": "WEB-1", "location": "A-01", "quantity": 2}, csrf=False,
+                      headers={**token_for("manager", user=manager), "Idempotency-Key": "erp-pick-000001"})
+    assert api.status_code == 200, api.text
+    before = movements()
+    r = post_scan(staff, "/stock/pick", scan=item.ean, src="A-01", scan_id=f"u{manager.id}:erp-pick-000001")
+    assert r.status_code in (400, 422)
+    assert "scan id is malformed" in r.text
+    assert "Picked" not in r.text and "already" not in r.text.lower()
+    assert movements() == before
+    assert queries.total_on_hand(db.session, item.id) == 3
