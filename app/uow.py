@@ -45,9 +45,6 @@ class UnitOfWork:
         self._claim: _Claim | None = None
         self._lock = None
         self._preset = (idempotency_key, scope, fingerprint, actor_id) if idempotency_key else None
-        # answer(outcome) → (status, body): the API's reply, stored with the outcome in this same transaction so a
-        # replay returns it verbatim without a second write transaction after the first.
-        self.answer = None
 
     @property
     def session(self) -> Session:
@@ -151,7 +148,10 @@ class UnitOfWork:
         UPDATE then — for a service whose work touches nothing a first application could have left in its way
         but rows it locks and reads afresh (a scan moving stock). Its replay redoes the work, finds the id taken at
         commit and rolls back; a replay that fails on the way (a DomainError) is answered from the id as well
-        (__exit__). Concurrent copies queue on the rows they lock, as without it.
+        (__exit__). Concurrent copies queue on the rows they lock, as without it — except a copy of the same id
+        claimed early by another flow at the same moment: on PostgreSQL the two can deadlock (one is aborted: a 503,
+        and its retry a mismatch). A phone makes one id per scan, and the API's keys live apart (u<user>:<key>), so
+        only a client reusing an id across flows meets that.
         """
         key = check_key(key)
         if self._claim is not None and self._claim.key == key:
@@ -199,9 +199,6 @@ class UnitOfWork:
     def record(self, outcome: dict, status: int = 200) -> None:
         """Store the outcome with the claimed id, so a replay can answer exactly as the first time."""
         if self._claim is not None:
-            if self.answer is not None:
-                api_status, api_body = self.answer(outcome)
-                outcome = {**outcome, "api_status": api_status, "api_body": api_body}
             self._claim.outcome = outcome
             self._claim.status = status
             self._claim.pending = True
