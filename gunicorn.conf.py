@@ -21,9 +21,10 @@ control_socket_disable = True
 
 
 def post_worker_init(worker):
-    """Move everything the worker loaded (Flask, SQLAlchemy, the templates: ~140,000 objects) out of the garbage
-    collector's reach. A full collection otherwise walks all of them — about 50 ms with the GIL held, now and then
-    in the middle of a scan that holds SQLite's writer lock — and none of them ever becomes garbage."""
+    """Move everything the worker loaded (Flask, SQLAlchemy, the app's modules and templates) out of the garbage
+    collector's reach. A full collection otherwise walks all of them — about 50 ms with the GIL held in a
+    process like this, now and then in the middle of a scan that holds SQLite's writer lock — and they live as long
+    as the worker does."""
     import gc
 
     gc.freeze()
