@@ -18,6 +18,9 @@ from .extensions import db
 from .types import UTCDateTime, utcnow
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.:\-]{8,100}$")
+# A phone's scan id has no ':': the API keeps Idempotency-Keys as u<user>:<key> in the same table, so the two can
+# never meet under one id (the server and the phone make hex ids).
+SCAN_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.\-]{8,100}$")
 
 
 class AppliedRequest(db.Model):
@@ -37,4 +40,12 @@ def check_key(key: str) -> str:
     key = (key or "").strip()
     if not KEY_PATTERN.match(key):
         raise Invalid("The scan id is missing or malformed (8–100 letters, digits, - _ . :).", field="scan_id")
+    return key
+
+
+def check_scan_id(raw: str) -> str:
+    """A scan id sent by a phone or a form (see SCAN_ID_PATTERN)."""
+    key = (raw or "").strip()
+    if not SCAN_ID_PATTERN.match(key):
+        raise Invalid("The scan id is missing or malformed (8–100 letters, digits, - _ .).", field="scan_id")
     return key

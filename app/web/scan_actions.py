@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from flask import g, request
 
 from ..errors import AlreadyRecorded, DomainError, Invalid
-from ..idempotency import check_key
+from ..idempotency import check_scan_id
 from .htmx import hx_trigger
 
 SOURCES = ("camera", "wedge", "typed", "api", "offline")
@@ -44,11 +44,7 @@ def new_scan_id() -> str:
 
 def scan_context() -> ScanContext:
     form = request.form
-    scan_id = check_key(form.get("scan_id") or request.headers.get("X-Scan-Id", ""))
-    if ":" in scan_id:
-        # The API keeps a client's Idempotency-Key as u<user>:<key> in the same table: a phone's id never takes
-        # that shape, so it can never be answered with another person's API request (ours are hex).
-        raise Invalid("The scan id is malformed (8–100 letters, digits, - _ .).", field="scan_id")
+    scan_id = check_scan_id(form.get("scan_id") or request.headers.get("X-Scan-Id", ""))
     replay = replayed()
     source = "offline" if replay else (form.get("source") or "typed")
     if source not in SOURCES:
