@@ -38,9 +38,13 @@ PARTS = [
     ("app.stock.services", "_balance", "    the balance"),
     ("app.stock.services", "_plan_draw", "    the cost layers"),
     ("app.uow", "UnitOfWork.commit", "  commit"),
+    ("app.uow", "UnitOfWork._write_claim", "    write the scan id"),
+    ("sqlalchemy.engine.base", "Connection._commit_impl", "    the database's commit"),
     ("app.stock.scan_routes", "_render", "render the panel"),
     ("flask.sessions", "SecureCookieSessionInterface.open_session", "open the session"),
     ("flask.sessions", "SecureCookieSessionInterface.save_session", "save the session"),
+    ("flask_wtf.csrf", "CSRFProtect.protect", "check the CSRF token"),
+    ("app.stock.scan_routes", "run_flow", "the pick screen's view"),
 ]
 
 
