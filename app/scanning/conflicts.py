@@ -7,7 +7,8 @@ The phone keeps each offline scan until the server has answered it with a 2xx or
   the route called `failed()` (which sets `g.scan_error`) or answered 4xx — as a ScanConflict, in its own
   transaction (the action's own transaction has rolled back). It does not when the failure says nothing about the
   scan: a missing sign-in (401) or a stale CSRF token, which the phone fixes by signing in again and then replays;
-  nor on 5xx, which the phone retries later.
+  nor on 5xx, which the phone retries later; nor when this person's scan id was applied before (its answer was
+  lost): that replay is answered "already recorded" (`_answered_if_applied`).
 - A retry from the conflicts page replays the stored form to its URL with `X-Scan-Retry: <conflict id>`; a 2xx
   answer marks the conflict retried. Because a manager may retry someone else's scan, a retry is only offered (and
   only let through, `guard_retry`) for a failure the scan action itself reported (`failed()`), to an endpoint
@@ -28,8 +29,9 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
 from ..auth.roles import MANAGERS
-from ..errors import Invalid, NotFound
+from ..errors import AlreadyRecorded, Invalid, NotFound
 from ..extensions import db
+from ..idempotency import AppliedRequest
 from ..types import utcnow
 from ..uow import UnitOfWork
 from ..web.guards import audience
@@ -134,7 +136,7 @@ def dismiss(*, conflict_id: int, note: str, user, uow: UnitOfWork) -> ScanConfli
         return row
 
 
-def mark_retried(*, conflict_id: int, user, uow: UnitOfWork) -> ScanConflict | None:
+def mark_retried(*, conflict_id: int, user, uow: UnitOfWork, resolution: str = "Applied on retry.") -> ScanConflict | None:
     with uow:
         try:
             row = _get_resolvable(uow.session, conflict_id, user)
@@ -143,7 +145,7 @@ def mark_retried(*, conflict_id: int, user, uow: UnitOfWork) -> ScanConflict | N
         if not row.is_open:
             return row
         row.status = "retried"
-        row.resolution = "Applied on retry."
+        row.resolution = resolution
         row.resolved_by_id = user.id
         row.resolved_at = utcnow()
         uow.commit()
@@ -209,6 +211,8 @@ def record_conflicts(resp):
             return resp
         if (err is None and not 400 <= status < 500) or status == 401:
             return resp  # server trouble: the phone keeps the scan and tries again later
+        if _answered_if_applied(resp, retry_of):
+            return resp
         form = request.form.to_dict(flat=False)
         form.pop("csrf_token", None)
         payload = {k: (v[0] if len(v) == 1 else v) for k, v in form.items()}
@@ -238,6 +242,41 @@ def record_conflicts(resp):
     except Exception:  # noqa: BLE001 - without the header the phone keeps the scan; we must not fail the answer
         current_app.logger.exception("could not record a scan conflict")
     return resp
+
+
+def _answered_if_applied(resp, retry_of: str) -> bool:
+    """A scan applied before whose replay fails now is not a conflict: its answer was lost on the way (the line broke
+    after the commit), and it fails only because the world changed since — the bin deactivated, the barcode moved.
+    Its work inside a unit of work is answered from the id there (app/uow.py); this covers what fails before it (the
+    scan's own lookups). Answered "already recorded" (200, and a retry resolves its conflict), so nobody scans it
+    again. Only for the same person's id: anyone else's is refused as before."""
+    from ..web.scan_actions import already_recorded
+
+    scan_id = (request.form.get("scan_id") or "").strip()
+    if not scan_id:
+        return False
+    with Session(db.engine) as session:
+        actor_id = current_user.id
+        if retry_of.isdigit():  # a manager may retry someone else's scan (guard_retry checked the id is the conflict's)
+            conflict = session.get(ScanConflict, int(retry_of))
+            actor_id = conflict.actor_id if conflict is not None else None
+        prior = session.execute(select(AppliedRequest.outcome, AppliedRequest.applied_at).where(
+            AppliedRequest.key == scan_id, AppliedRequest.actor_id == actor_id)).first()
+    if prior is None:
+        return False
+    if retry_of.isdigit():
+        with Session(db.engine) as session:
+            mark_retried(conflict_id=int(retry_of), user=current_user, uow=UnitOfWork(session),
+                         resolution="Applied before the retry; nothing changed.")
+    err = AlreadyRecorded(scan_id, prior.outcome, prior.applied_at)
+    # The same response, so what the other hooks put on it (the security headers) stays; the failure's body and
+    # events go.
+    resp.status_code = 200
+    resp.mimetype = "text/plain"
+    resp.set_data(err.message)
+    resp.headers.pop("HX-Trigger", None)
+    already_recorded(resp, err)
+    return True
 
 
 def register(app: Flask) -> None:

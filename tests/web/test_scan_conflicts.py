@@ -252,3 +252,18 @@ def test_a_retry_header_cannot_be_attached_to_another_scan(phone):
     resp = scan(alice, "some-other-scan-01", "box-1", headers={**REPLAY, "X-Scan-Retry": str(row.id)})
     assert resp.status_code == 403
     assert scan_action.APPLIED == {} and conflicts()[0].status == "open"
+
+
+def test_a_conflict_whose_scan_was_applied_meanwhile_is_resolved_by_a_retry_as_already_recorded(phone):
+    """Kept as a conflict, then applied after all (the person sent it again from its page, under the same id): its
+    retry fails before the action could find the id, yet must not stay open for someone to apply once more."""
+    alice, boss = phone("staff"), phone("manager")
+    scan(alice, "applied-meanwhile-1", "", headers=REPLAY)  # "Scan a code.": refused before the unit of work
+    [row] = conflicts()
+    assert scan(alice, "applied-meanwhile-1", "box-3").status_code == 200
+    resp = boss.post(row.url, data=row.payload, headers={**REPLAY, "X-Scan-Retry": str(row.id)}, htmx=True)
+    assert resp.status_code == 200 and '"already": true' in resp.headers["HX-Trigger"]
+    [row] = conflicts()
+    assert (row.status, row.resolved_by_id, row.attempts) == ("retried", boss.user.id, 1)
+    assert row.resolution == "Applied before the retry; nothing changed."
+    assert scan_action.APPLIED["applied-meanwhile-1"] == 1 and applied_rows() == 1

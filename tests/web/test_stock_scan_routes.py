@@ -244,3 +244,32 @@ def test_a_scan_id_shaped_like_an_api_key_is_refused_and_never_answered_with_tha
     assert "Picked" not in r.text and "already" not in r.text.lower()
     assert movements() == before
     assert queries.total_on_hand(db.session, item.id) == 3
+
+
+def test_a_replayed_pick_applied_before_answers_already_recorded_though_its_barcode_has_moved_since(staff, login,
+                                                                                                 item, put_stock):
+    """The phone picked, the line broke before the answer came back, and a manager detached the barcode before the
+    phone replayed the scan: the replay fails at its first lookup, before any unit of work could find its id. It was
+    applied, so it is "already recorded" — not a conflict that would have someone pick it again."""
+    from app.scanning.models import ScanConflict
+    from app.stock import services as stock
+
+    put_stock(item, "A-01", 5)
+    form = {"scan_id": "lost-answer-000001", "source": "wedge", "scan": item.ean, "src": "A-01"}
+    assert staff.post("/stock/pick", data=form, htmx=True).status_code == 200
+    stock.detach_barcode(sku="WEB-1", code=item.ean, uow=UnitOfWork())
+    replay = {"X-Scan-Replay": "1"}
+
+    again = staff.post("/stock/pick", data=form, headers=replay, htmx=True)
+    assert again.status_code == 200, again.text
+    assert events(again)["scan-succeeded"]["already"] is True and "Already recorded" in again.text
+    assert "X-Scan-Conflict" not in again.headers and "Content-Security-Policy" in again.headers
+    # A scan never applied, and the same id replayed by someone else, still fail as conflicts to resolve.
+    fresh = staff.post("/stock/pick", data={**form, "scan_id": "never-applied-0001"}, headers=replay, htmx=True)
+    other = login("staff").post("/stock/pick", data=form, headers=replay, htmx=True)
+    assert fresh.status_code == other.status_code == 404
+    assert fresh.headers["X-Scan-Conflict"] and other.headers["X-Scan-Conflict"]
+    db.session.rollback()
+    assert sorted(c.scan_id for c in db.session.query(ScanConflict)) == ["lost-answer-000001", "never-applied-0001"]
+    assert db.session.query(ScanConflict).filter_by(scan_id="lost-answer-000001").one().actor_id != staff.user.id
+    assert movements() == 2 and queries.total_on_hand(db.session, item.id) == 4  # put in once, picked once
