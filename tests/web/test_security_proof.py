@@ -101,9 +101,7 @@ def test_uploaded_or_imported_files_are_never_served_as_html(app, login):
 
 def test_csv_exports_neutralise_spreadsheet_formulas(app, login, make_item):
     csv_routes = [r for r in app.url_map.iter_rules() if "csv" in r.rule or "export" in r.rule]
-    if not csv_routes:
-        print("\nSKIPPED: CSV export is not on this branch (another branch adds it); no formula injection to test")
-        pytest.skip("no CSV export on this branch")
+    assert len(csv_routes) >= 3, "the CSV downloads (exports, templates, report CSVs) are where this looks"
     make_item(sku="CSV-1", name="=HYPERLINK(\"http://evil.example\",\"x\")")
     c = login("admin")
     for rule in csv_routes:
