@@ -7,8 +7,9 @@ The phone keeps each offline scan until the server has answered it with a 2xx or
   the route called `failed()` (which sets `g.scan_error`) or answered 4xx — as a ScanConflict, in its own
   transaction (the action's own transaction has rolled back). It does not when the failure says nothing about the
   scan: a missing sign-in (401) or a stale CSRF token, which the phone fixes by signing in again and then replays;
-  nor on 5xx, which the phone retries later; nor when this person's scan id was applied before (its answer was
-  lost): that replay is answered "already recorded" (`_answered_if_applied`).
+  nor on 5xx, which the phone retries later. A replay of an id this person's scan was applied under before (its
+  answer was lost on the way, then the barcode moved or the bin closed) is kept saying so, and is not offered for
+  retry, so nobody does it again believing it was never done (`_applied_at`).
 - A retry from the conflicts page replays the stored form to its URL with `X-Scan-Retry: <conflict id>`; a 2xx
   answer marks the conflict retried. Because a manager may retry someone else's scan, a retry is only offered (and
   only let through, `guard_retry`) for a failure the scan action itself reported (`failed()`), to an endpoint
@@ -29,9 +30,9 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
 from ..auth.roles import MANAGERS
-from ..errors import AlreadyRecorded, Invalid, NotFound
+from ..errors import IdempotencyMismatch, Invalid, NotFound
 from ..extensions import db
-from ..idempotency import AppliedRequest
+from ..idempotency import AppliedRequest, check_scan_id
 from ..types import utcnow
 from ..uow import UnitOfWork
 from ..web.guards import audience
@@ -136,7 +137,7 @@ def dismiss(*, conflict_id: int, note: str, user, uow: UnitOfWork) -> ScanConfli
         return row
 
 
-def mark_retried(*, conflict_id: int, user, uow: UnitOfWork, resolution: str = "Applied on retry.") -> ScanConflict | None:
+def mark_retried(*, conflict_id: int, user, uow: UnitOfWork) -> ScanConflict | None:
     with uow:
         try:
             row = _get_resolvable(uow.session, conflict_id, user)
@@ -145,7 +146,7 @@ def mark_retried(*, conflict_id: int, user, uow: UnitOfWork, resolution: str = "
         if not row.is_open:
             return row
         row.status = "retried"
-        row.resolution = resolution
+        row.resolution = "Applied on retry."
         row.resolved_by_id = user.id
         row.resolved_at = utcnow()
         uow.commit()
@@ -211,8 +212,6 @@ def record_conflicts(resp):
             return resp
         if (err is None and not 400 <= status < 500) or status == 401:
             return resp  # server trouble: the phone keeps the scan and tries again later
-        if _answered_if_applied(resp, retry_of):
-            return resp
         form = request.form.to_dict(flat=False)
         form.pop("csrf_token", None)
         payload = {k: (v[0] if len(v) == 1 else v) for k, v in form.items()}
@@ -225,16 +224,23 @@ def record_conflicts(resp):
             device_time = _device_time(request.form.get("device_time"))
         except Invalid:
             device_time = None
+        reason = err.message if err is not None else REASONS.get(status, f"Refused ({status}).")
+        retryable = err is not None and getattr(err, "retryable", True)
+        applied_at = None if isinstance(err, IdempotencyMismatch) else _applied_at(scan_id, retry_of)
+        if applied_at is not None:
+            reason = (f"Applied already, at {applied_at:%Y-%m-%d %H:%M} UTC; sent again, it failed: {reason} Nothing "
+                      "changed now: check before doing it again.")
+            retryable = False
         with Session(db.engine) as session:
             row = record_conflict(
                 scan_id=scan_id[:100],
                 actor_id=current_user.id,
                 url=request.full_path.rstrip("?") if request.query_string else request.path,
                 payload=payload,
-                reason=(err.message if err is not None else REASONS.get(status, f"Refused ({status}).")),
+                reason=reason,
                 error_code=(err.code if err is not None else None),
                 http_status=status,
-                retryable=err is not None and getattr(err, "retryable", True),
+                retryable=retryable,
                 device_time=device_time,
                 uow=UnitOfWork(session),
             )
@@ -244,39 +250,23 @@ def record_conflicts(resp):
     return resp
 
 
-def _answered_if_applied(resp, retry_of: str) -> bool:
-    """A scan applied before whose replay fails now is not a conflict: its answer was lost on the way (the line broke
-    after the commit), and it fails only because the world changed since — the bin deactivated, the barcode moved.
-    Its work inside a unit of work is answered from the id there (app/uow.py); this covers what fails before it (the
-    scan's own lookups). Answered "already recorded" (200, and a retry resolves its conflict), so nobody scans it
-    again. Only for the same person's id: anyone else's is refused as before."""
-    from ..web.scan_actions import already_recorded
-
-    scan_id = (request.form.get("scan_id") or "").strip()
-    if not scan_id:
-        return False
+def _applied_at(scan_id: str, retry_of: str):
+    """When this person's scan was applied under this id before, or None. A scan whose answer was lost on the way
+    (the line broke after the commit) and whose replay now fails before its unit of work could find the id — the
+    barcode moved, the bin was deactivated since — would otherwise be a conflict that reads as if nothing had been
+    done. The conflict is kept all the same: a replay of the id with another form must not vanish as "already
+    recorded" (its unit of work would have refused it as a different request, but it never got that far)."""
+    try:
+        scan_id = check_scan_id(scan_id)
+    except Invalid:
+        return None  # not a phone's id (an API key has ':'): never looked up here
     with Session(db.engine) as session:
         actor_id = current_user.id
         if retry_of.isdigit():  # a manager may retry someone else's scan (guard_retry checked the id is the conflict's)
             conflict = session.get(ScanConflict, int(retry_of))
             actor_id = conflict.actor_id if conflict is not None else None
-        prior = session.execute(select(AppliedRequest.outcome, AppliedRequest.applied_at).where(
-            AppliedRequest.key == scan_id, AppliedRequest.actor_id == actor_id)).first()
-    if prior is None:
-        return False
-    if retry_of.isdigit():
-        with Session(db.engine) as session:
-            mark_retried(conflict_id=int(retry_of), user=current_user, uow=UnitOfWork(session),
-                         resolution="Applied before the retry; nothing changed.")
-    err = AlreadyRecorded(scan_id, prior.outcome, prior.applied_at)
-    # The same response, so what the other hooks put on it (the security headers) stays; the failure's body and
-    # events go.
-    resp.status_code = 200
-    resp.mimetype = "text/plain"
-    resp.set_data(err.message)
-    resp.headers.pop("HX-Trigger", None)
-    already_recorded(resp, err)
-    return True
+        return session.scalar(select(AppliedRequest.applied_at).where(
+            AppliedRequest.key == scan_id, AppliedRequest.actor_id == actor_id, AppliedRequest.scope != "api"))
 
 
 def register(app: Flask) -> None:

@@ -46,7 +46,7 @@ MARKERS = ("__xss", "xss-hx", "xss-b")  # every payload carries one
 NOT_FREE_TEXT = {
     **{name: "a code: checked against its pattern where it is written" for name in (
         "item.sku", "location.code", "scan_code.code", "item_barcode.code", "asset.tag", "asset_kit.code",
-        "maintenance_part.sku", "maintenance_part.location_code", "scan_code.label", "applied_request.key",
+        "maintenance_part.sku", "maintenance_part.location_code", "applied_request.key",
         "stock_movement.scan_id", "asset_event.scan_id", "maintenance_record.scan_id", "scan_conflict.scan_id")},
     **{name: "a document number: made by the app, or checked against its pattern" for name in (
         "count_session.number", "customer_order.number", "purchase_order.number", "package.number")},
@@ -68,7 +68,6 @@ NOT_FREE_TEXT = {
     "login_failure.client": "sign-in throttling only: no page shows it",
     "notification.link": "made by the app: a path of its own",
     "notification.title": "made by the app: how many things of each kind need attention",
-    "scan_conflict.url": "the path the scan was posted to: only paths of the app's routes get there",
 }
 
 
@@ -172,7 +171,9 @@ def seed(make_user) -> tuple[dict, list[str]]:
     attempt("token name", lambda: create_token(user_id=admin.id, name=_p(4)[:80], uow=UnitOfWork()))
     for k, scan_id in enumerate(("xss-conflict-001", "xss-conflict-002")):
         conflict = attempt("conflict", lambda k=k, scan_id=scan_id: record_conflict(
-            scan_id=scan_id, actor_id=admin.id, url="/stock/pick", payload={"scan": _p(k), "reference": _p(k + 1)},
+            # the path as posted, query string included (record_conflicts keeps request.full_path)
+            scan_id=scan_id, actor_id=admin.id, url="/stock/pick?x=" + _p(k + 3),
+            payload={"scan": _p(k), "reference": _p(k + 1)},
             reason=_p(k + 2), error_code="conflict", http_status=409, retryable=True, uow=UnitOfWork()))
     attempt("conflict note", lambda: dismiss(conflict_id=conflict.id, note=_p(5), user=admin, uow=UnitOfWork()))
     # The digest names the item low on stock (XSS-1, reorder point 10, none in stock) to every manager.
@@ -228,7 +229,9 @@ def _pages(app, args: dict) -> list[str]:
         if rule.rule.endswith((".csv", "/sample")) or "export" in rule.endpoint:
             continue  # downloads (CSV), not pages: their escaping is the CSV writer's, tested in test_csv_*
         names = sorted(rule.arguments)
-        options = [choices.get(name, [1] if "id" in name else []) for name in names]
+        unknown = [name for name in names if name not in choices and not name.endswith("id")]
+        assert not unknown, f"{rule.rule}: say which seeded things its {unknown} can name"
+        options = [choices.get(name, [1]) for name in names]
         for values in product(*options):
             try:
                 urls.append(rule.build(dict(zip(names, values, strict=True)), append_unknown=False)[1])
@@ -249,9 +252,11 @@ def test_stored_payloads_in_every_text_field_never_execute_on_any_page(app, brow
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     sign_in_page(page, seeded["admin"].email, PASSWORD)
-    visited, executed, injected, shown = [], [], [], 0
+    visited, executed, injected, failed_pages, shown = [], [], [], [], 0
     for url in _pages(app, seeded):
         resp = page.goto(url)
+        if resp is not None and resp.status >= 500:
+            failed_pages.append((url, resp.status))  # a payload that breaks a page is a bug too
         if resp is None or resp.status >= 400 and resp.status != 404:
             continue
         page.wait_for_timeout(50)
@@ -265,6 +270,8 @@ def test_stored_payloads_in_every_text_field_never_execute_on_any_page(app, brow
         shown += page.evaluate("() => document.body.innerText.includes('window.__xss')")
     context.close()
     print(f"\nXSS corpus: {len(PAYLOADS)} payloads, {len(visited)} pages visited, payload text shown on {shown}")
+    assert not failed_pages, f"pages that failed with a payload stored: {failed_pages}"
+    assert len(visited) >= 100, "fewer pages than the app has: did sign-in or seeding fail?"
     assert not executed, f"a payload executed on {executed}"
     assert not dialogs, f"a dialog opened: {dialogs}"
     assert not injected, f"markup from a payload reached the DOM: {injected}"

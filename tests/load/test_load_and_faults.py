@@ -119,7 +119,13 @@ def test_postgres_restarted_mid_load_answers_503_then_recovers(served_db, databa
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             after.outcomes.clear()
-            run_async(lambda: after.run(4, 2, ["pick", "receive", "resolve"], max_requests=40))
+            try:
+                run_async(lambda: after.run(4, 2, ["pick", "receive", "resolve"], max_requests=40))
+            except SystemExit as err:  # bench.load.sign_in: a worker's pooled connection died with the restart
+                if "sign-in failed: 503" not in str(err):
+                    raise
+                time.sleep(0.5)  # a clean 503 is what the first request on a dead connection gets: try again
+                continue
             if all(200 <= o.status < 300 for o in after.outcomes):
                 break
         assert after.outcomes and all(200 <= o.status < 300 for o in after.outcomes), after.statuses()

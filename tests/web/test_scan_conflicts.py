@@ -254,16 +254,19 @@ def test_a_retry_header_cannot_be_attached_to_another_scan(phone):
     assert scan_action.APPLIED == {} and conflicts()[0].status == "open"
 
 
-def test_a_conflict_whose_scan_was_applied_meanwhile_is_resolved_by_a_retry_as_already_recorded(phone):
-    """Kept as a conflict, then applied after all (the person sent it again from its page, under the same id): its
-    retry fails before the action could find the id, yet must not stay open for someone to apply once more."""
+def test_a_retry_of_a_conflict_whose_scan_id_was_applied_meanwhile_says_so_and_is_not_offered_again(phone):
+    """Kept as a conflict, then applied under the same id after all: a retry that fails again, before the action could
+    find the id, keeps the conflict open saying it was applied, and without a Retry button."""
     alice, boss = phone("staff"), phone("manager")
     scan(alice, "applied-meanwhile-1", "", headers=REPLAY)  # "Scan a code.": refused before the unit of work
     [row] = conflicts()
+    assert row.retryable and row.reason == "Scan a code."
     assert scan(alice, "applied-meanwhile-1", "box-3").status_code == 200
     resp = boss.post(row.url, data=row.payload, headers={**REPLAY, "X-Scan-Retry": str(row.id)}, htmx=True)
-    assert resp.status_code == 200 and '"already": true' in resp.headers["HX-Trigger"]
+    assert resp.status_code == 422 and resp.headers["X-Scan-Conflict"] == str(row.id)
     [row] = conflicts()
-    assert (row.status, row.resolved_by_id, row.attempts) == ("retried", boss.user.id, 1)
-    assert row.resolution == "Applied before the retry; nothing changed."
+    assert (row.status, row.attempts, row.retryable) == ("open", 2, False)
+    assert row.reason.startswith("Applied already, at ") and row.reason.endswith(
+        "it failed: Scan a code. Nothing changed now: check before doing it again.")
+    assert 'value="applied-meanwhile-1"' not in boss.get("/scan/conflicts").get_data(as_text=True)  # no retry form
     assert scan_action.APPLIED["applied-meanwhile-1"] == 1 and applied_rows() == 1

@@ -246,30 +246,49 @@ def test_a_scan_id_shaped_like_an_api_key_is_refused_and_never_answered_with_tha
     assert queries.total_on_hand(db.session, item.id) == 3
 
 
-def test_a_replayed_pick_applied_before_answers_already_recorded_though_its_barcode_has_moved_since(staff, login,
-                                                                                                 item, put_stock):
+def test_a_replayed_pick_applied_before_whose_barcode_moved_since_is_a_conflict_that_says_it_was_applied(
+        staff, login, item, put_stock):
     """The phone picked, the line broke before the answer came back, and a manager detached the barcode before the
-    phone replayed the scan: the replay fails at its first lookup, before any unit of work could find its id. It was
-    applied, so it is "already recorded" — not a conflict that would have someone pick it again."""
+    phone replayed the scan: the replay fails at its first lookup, before any unit of work could find its id. The
+    conflict says the pick was done already, and offers no retry — nobody picks it again believing it was lost."""
+    import re
+
     from app.scanning.models import ScanConflict
     from app.stock import services as stock
 
     put_stock(item, "A-01", 5)
-    form = {"scan_id": "lost-answer-000001", "source": "wedge", "scan": item.ean, "src": "A-01"}
-    assert staff.post("/stock/pick", data=form, htmx=True).status_code == 200
-    stock.detach_barcode(sku="WEB-1", code=item.ean, uow=UnitOfWork())
+    form = {"source": "wedge", "scan": item.ean, "src": "A-01"}
+    for scan_id in ("lost-answer-000001", "lost-answer-000002"):
+        assert staff.post("/stock/pick", data={**form, "scan_id": scan_id}, htmx=True).status_code == 200
     replay = {"X-Scan-Replay": "1"}
 
-    again = staff.post("/stock/pick", data=form, headers=replay, htmx=True)
-    assert again.status_code == 200, again.text
-    assert events(again)["scan-succeeded"]["already"] is True and "Already recorded" in again.text
-    assert "X-Scan-Conflict" not in again.headers and "Content-Security-Policy" in again.headers
-    # A scan never applied, and the same id replayed by someone else, still fail as conflicts to resolve.
+    def conflict(scan_id: str) -> ScanConflict:
+        db.session.rollback()
+        return db.session.query(ScanConflict).filter_by(scan_id=scan_id).one()
+
+    # The same id with another form reaches the unit of work, which refuses it as a different request: that conflict
+    # says so, not "applied already".
+    mismatch = staff.post("/stock/pick", data={**form, "scan_id": "lost-answer-000001", "qty": "3"}, headers=replay,
+                          htmx=True)
+    assert mismatch.status_code == 422
+    assert conflict("lost-answer-000001").reason.startswith("This id was already used for a different request")
+    stock.detach_barcode(sku="WEB-1", code=item.ean, uow=UnitOfWork())
+
+    again = staff.post("/stock/pick", data={**form, "scan_id": "lost-answer-000001"}, headers=replay, htmx=True)
+    assert again.status_code == 404
+    mine = conflict("lost-answer-000001")
+    assert str(mine.id) == again.headers["X-Scan-Conflict"]
+    assert mine.reason.startswith("Applied already, at ") and "Unknown code" in mine.reason and not mine.retryable
+    card = re.search(r'<li class="conflict"[^>]*data-conflict="lost-answer-000001".*?</li>', staff.get(
+        "/scan/conflicts").text, re.S).group(0)
+    assert "Applied already" in card and "Retry" not in card
+    # Not applied, or applied for someone else: a plain conflict, offered for retry.
     fresh = staff.post("/stock/pick", data={**form, "scan_id": "never-applied-0001"}, headers=replay, htmx=True)
-    other = login("staff").post("/stock/pick", data=form, headers=replay, htmx=True)
-    assert fresh.status_code == other.status_code == 404
-    assert fresh.headers["X-Scan-Conflict"] and other.headers["X-Scan-Conflict"]
-    db.session.rollback()
-    assert sorted(c.scan_id for c in db.session.query(ScanConflict)) == ["lost-answer-000001", "never-applied-0001"]
-    assert db.session.query(ScanConflict).filter_by(scan_id="lost-answer-000001").one().actor_id != staff.user.id
-    assert movements() == 2 and queries.total_on_hand(db.session, item.id) == 4  # put in once, picked once
+    someone_else = login("staff")
+    theirs = someone_else.post("/stock/pick", data={**form, "scan_id": "lost-answer-000002"}, headers=replay, htmx=True)
+    assert fresh.status_code == theirs.status_code == 404
+    for scan_id in ("never-applied-0001", "lost-answer-000002"):
+        row = conflict(scan_id)
+        assert row.reason.startswith("Unknown code") and row.retryable
+    assert conflict("lost-answer-000002").actor_id == someone_else.user.id
+    assert movements() == 3 and queries.total_on_hand(db.session, item.id) == 3  # put in once, picked twice
