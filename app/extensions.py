@@ -7,8 +7,11 @@ from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
 from flask_sqlalchemy.session import Session as FlaskSession
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import MetaData, event
+from sqlalchemy import MetaData, String, event, inspect
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import Session as OrmSession
+
+from .errors import Invalid
 
 # Stable constraint names so Alembic migrations are identical on SQLite and PostgreSQL.
 NAMING = {
@@ -44,6 +47,37 @@ def _refuse_changes_outside_a_unit_of_work(session, _flush_context, _instances) 
     on both instead."""
     if (session.new or session.dirty or session.deleted) and not session.info.get("writing"):
         raise RuntimeError("A change outside a unit of work: write through a service (app/uow.py).")
+
+
+@event.listens_for(OrmSession, "before_flush")
+def _refuse_text_longer_than_its_column(session, _flush_context, _instances) -> None:
+    """Text longer than its column is refused with the limit before the database sees it: PostgreSQL fails the whole
+    write with an error (a bare 500), SQLite keeps the text whole, so the same input behaved differently on each.
+    Services check the fields people fill in where they can say more; this is the net under every ORM write (found
+    by tests/web/test_hostile_forms.py: an asset's serial, supplier or PO reference, a contract's reference, a
+    licence's vendor, a purchase order's number, a configuration line). Only values the session holds are looked
+    at: nothing is loaded for it."""
+    for obj in (*session.new, *session.dirty):
+        loaded = inspect(obj).dict
+        for key, name, limit in _text_limits(type(obj)):
+            value = loaded.get(key)
+            if isinstance(value, str) and len(value) > limit:
+                raise Invalid(f"The {name.replace('_', ' ')} is at most {limit} characters ({len(value)} given).",
+                              field=name)
+
+
+_LIMITS: dict[type, tuple[tuple[str, str, int], ...]] = {}
+
+
+def _text_limits(cls: type) -> tuple[tuple[str, str, int], ...]:
+    """(attribute, column name, length) of each length-limited text column of a mapped class, worked out once."""
+    limits = _LIMITS.get(cls)
+    if limits is None:
+        limits = _LIMITS[cls] = tuple(
+            (attr.key, column.name, column.type.length)
+            for attr in inspect(cls).column_attrs for column in attr.columns[:1]
+            if isinstance(column.type, String) and column.type.length)
+    return limits
 
 
 def _reading(bind):

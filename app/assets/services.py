@@ -1190,7 +1190,7 @@ def set_config(*, tag: str, name: str, version: str | None = None, note: str | N
     with uow:
         s = uow.session
         asset = lock_asset(s, tag)
-        row = s.scalar(select(ConfigItem).where(ConfigItem.asset_id == asset.id, ConfigItem.name == name[:80]))
+        row = s.scalar(select(ConfigItem).where(ConfigItem.asset_id == asset.id, ConfigItem.name == name))
         if remove:
             if row is None:
                 raise NotFound(f"{asset.tag} has no configuration line {name!r}.", field="name")
@@ -1199,7 +1199,7 @@ def set_config(*, tag: str, name: str, version: str | None = None, note: str | N
             uow.commit()
             return None
         if row is None:
-            row = ConfigItem(asset_id=asset.id, name=name[:80])
+            row = ConfigItem(asset_id=asset.id, name=name)
             s.add(row)
         row.version, row.note, row.updated_at = version, note, utcnow()
         append_event(s, asset, "edited", actor_id=actor_id,

@@ -15,6 +15,7 @@ from app.extensions import db
 from app.uow import UnitOfWork
 from tests.asset_helpers import a_model, sid
 from tests.conftest import PASSWORD
+from tests.support.pages import every_page
 
 from .conftest import PHONE, sign_in_page
 
@@ -211,35 +212,6 @@ def unseeded_text_columns() -> list[str]:
     return missing
 
 
-def _pages(app, args: dict) -> list[str]:
-    """Every GET page of the app (not the API, not static files), once for each seeded thing its parameters can
-    name (each item, asset, place, document, report and dashboard tile)."""
-    from itertools import product
-
-    from app.csvio.kinds import KINDS as CSV_KINDS
-    from app.dashboard.routes import TILES
-    from app.reports.queries import KINDS as REPORTS
-
-    choices = {**{name: values for name, values in args.items() if name != "admin"},
-               "name": [k.name for k in REPORTS] + [t.name for t in TILES], "kind": list(CSV_KINDS)}
-    urls = []
-    for rule in app.url_map.iter_rules():
-        if "GET" not in rule.methods or rule.endpoint in ("static", "auth.logout") or rule.rule.startswith("/api/"):
-            continue
-        if rule.rule.endswith((".csv", "/sample")) or "export" in rule.endpoint:
-            continue  # downloads (CSV), not pages: their escaping is the CSV writer's, tested in test_csv_*
-        names = sorted(rule.arguments)
-        unknown = [name for name in names if name not in choices and not name.endswith("id")]
-        assert not unknown, f"{rule.rule}: say which seeded things its {unknown} can name"
-        options = [choices.get(name, [1]) for name in names]
-        for values in product(*options):
-            try:
-                urls.append(rule.build(dict(zip(names, values, strict=True)), append_unknown=False)[1])
-            except Exception:  # noqa: BLE001, S112 - a rule we cannot fill is not a page we can visit
-                continue
-    return sorted(set(urls))
-
-
 def test_stored_payloads_in_every_text_field_never_execute_on_any_page(app, browser, live_server, make_user):
     seeded, failed = seed(make_user)
     if failed:
@@ -253,7 +225,7 @@ def test_stored_payloads_in_every_text_field_never_execute_on_any_page(app, brow
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     sign_in_page(page, seeded["admin"].email, PASSWORD)
     visited, executed, injected, failed_pages, shown = [], [], [], [], 0
-    for url in _pages(app, seeded):
+    for url in every_page(app, seeded):
         resp = page.goto(url)
         if resp is not None and resp.status >= 500:
             failed_pages.append((url, resp.status))  # a payload that breaks a page is a bug too

@@ -72,3 +72,16 @@ def test_configuration_lines_are_kept_per_asset_and_each_change_is_in_the_timeli
     assert [c.name for c in queries.config_of(db.session, asset.id)] == ["OS"]
     assert [e.data.get("config") for e in queries.timeline(db.session, asset.id)][1:3] == [
         "OS Windows 11 22H2", "OS Windows 11 23H2"]
+
+
+@pytest.mark.parametrize(("field", "limit"), [("name", 80), ("version", 80), ("note", 200)])
+def test_a_configuration_line_longer_than_its_field_is_refused_saying_the_limit(field, limit):
+    """PostgreSQL refuses a value longer than its column with an error (a bare 500 before); SQLite would keep it."""
+    asset = an_asset("IT-2", model=a_model("Dell", "Latitude", "IT"), pool=None)
+    values = {"name": "OS", "version": "11", "note": "fine", field: "x" * (limit + 1)}
+    with pytest.raises(Invalid, match=f"The {field} is at most {limit} characters") as refused:
+        services.set_config(tag="IT-2", actor_id=None, uow=UnitOfWork(), **values)
+    assert refused.value.field == field
+    assert queries.config_of(db.session, asset.id) == []
+    services.set_config(tag="IT-2", actor_id=None, uow=UnitOfWork(), **{**values, field: "x" * limit})
+    assert len(queries.config_of(db.session, asset.id)) == 1

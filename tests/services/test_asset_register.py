@@ -217,3 +217,20 @@ def test_a_useful_life_stored_before_the_limit_is_read_as_a_hundred_years():
         uow.commit()
     rows = queries.schedule(db.session, queries.by_tag(db.session, "OLD-1"))
     assert 100 <= len(rows) <= 102 and rows[-1].closing == Decimal("200.00")  # depreciated to its salvage value
+
+
+@pytest.mark.parametrize(("field", "limit"), [("serial", 80), ("department", 80), ("supplier", 120), ("po_ref", 60)])
+def test_text_longer_than_its_field_is_refused_saying_the_limit_on_both_databases(field, limit):
+    """PostgreSQL refused such a value with a database error (a bare 500); SQLite kept it whole. The session's net
+    (app/extensions.py) refuses it first, with the limit, and nothing is written."""
+    asset = an_asset("LN-0777")
+    fields = services.AssetFields(model_id=asset.model_id, **{field: "x" * (limit + 1)})
+    with pytest.raises(Invalid, match=f"The {field.replace('_', ' ')} is at most {limit} characters") as refused:
+        services.edit_asset(asset_id=asset.id, fields=fields, actor_id=None, uow=UnitOfWork())
+    assert refused.value.field == field
+    db.session.rollback()
+    assert getattr(db.session.get(Asset, asset.id), field) != "x" * (limit + 1)
+    services.edit_asset(asset_id=asset.id, fields=services.AssetFields(model_id=asset.model_id, **{field: "y" * limit}),
+                        actor_id=None, uow=UnitOfWork())
+    db.session.rollback()
+    assert getattr(db.session.get(Asset, asset.id), field) == "y" * limit

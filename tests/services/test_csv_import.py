@@ -310,3 +310,14 @@ def test_an_opening_stock_line_reports_its_unknown_item_place_and_bad_quantity_t
 def test_a_user_line_reports_its_bad_email_role_and_password_together(app):
     report = run("users", "email,name,role,password\nnot-an-email,X,boss,short\n", dry_run=True)
     assert where(report) == [(2, "email"), (2, "password"), (2, "role")]
+
+
+def test_an_asset_line_with_a_serial_longer_than_its_field_is_reported_on_its_line_and_nothing_is_registered(warehouse):
+    """The session's length net (app/extensions.py) meets the row inside its savepoint: the line says why, the file
+    is not applied — on PostgreSQL as on SQLite (PostgreSQL failed the whole import with a database error before)."""
+    header = "tag,manufacturer,model,category,serial\n"
+    text = header + "LN-0001,Fluke,87V,Test equipment,SN-1\n" + f"LN-0002,Fluke,87V,Test equipment,{'S' * 81}\n"
+    report = run("assets", text, actor_id=warehouse.manager_id)
+    assert not report.applied
+    assert [(p.line, p.message) for p in report.problems] == [(3, "The serial is at most 80 characters (81 given).")]
+    assert count(Asset) == 0
