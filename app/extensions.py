@@ -58,10 +58,14 @@ def _refuse_text_longer_than_its_column(session, _flush_context, _instances) -> 
     licence's vendor, a purchase order's number, a configuration line). Only values the session holds are looked
     at: nothing is loaded for it."""
     for obj in (*session.new, *session.dirty):
-        loaded = inspect(obj).dict
+        state = inspect(obj)
         for key, name, limit in _text_limits(type(obj)):
-            value = loaded.get(key)
-            if isinstance(value, str) and len(value) > limit:
+            value = state.dict.get(key)
+            if not isinstance(value, str) or len(value) <= limit:
+                continue
+            # A changed row is judged on what changes: text kept long from before (SQLite keeps it) does not stop
+            # an edit of something else.
+            if state.pending or state.transient or state.attrs[key].history.has_changes():
                 raise Invalid(f"The {name.replace('_', ' ')} is at most {limit} characters ({len(value)} given).",
                               field=name)
 

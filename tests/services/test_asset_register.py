@@ -234,3 +234,19 @@ def test_text_longer_than_its_field_is_refused_saying_the_limit_on_both_database
                         actor_id=None, uow=UnitOfWork())
     db.session.rollback()
     assert getattr(db.session.get(Asset, asset.id), field) == "y" * limit
+
+
+def test_text_kept_too_long_from_before_does_not_stop_a_change_of_something_else(is_postgres):
+    """SQLite kept text longer than its column before the net existed; such a row must still be deployed, edited or
+    returned — only the text that changes is judged."""
+    if is_postgres:
+        pytest.skip("PostgreSQL never kept text longer than its column (the SQLite half of CI runs this)")
+    from sqlalchemy import update
+
+    asset = an_asset("LN-0779")
+    with db.engine.begin() as conn:
+        conn.execute(update(Asset.__table__).where(Asset.__table__.c.id == asset.id).values(serial="S" * 100))
+    services.change_status(tag="LN-0779", kind="deployed", actor_id=None, uow=UnitOfWork())
+    db.session.rollback()
+    kept = db.session.get(Asset, asset.id)
+    assert (kept.status, kept.serial) == ("deployed", "S" * 100)
