@@ -67,12 +67,14 @@ class Row:
     def fail(self, column: str, message: str) -> None:
         self.problems.append(Problem(self.line, column, message))
 
-    def check(self, column: str | Callable[[DomainError], str], fn: Callable, *args, **kwargs):
+    def check(self, column: str | Callable[[DomainError], str] | _ByField, fn: Callable, *args, **kwargs):
         """Run fn; a domain error becomes a problem of `column` (or of the column named by a mapping of the
         error's field). Returns fn's result, or None when it failed."""
         try:
             return fn(*args, **kwargs)
         except DomainError as err:
+            if isinstance(column, _ByField):
+                column = column.column(err, self.values)
             self.fail(column(err) if callable(column) else column, err.message)
             return None
 
@@ -90,8 +92,24 @@ def boolean(raw: str, field: str) -> bool:
     raise Invalid(f"{raw!r} is not yes or no.", field=field)
 
 
-def by_field(mapping: dict[str, str], default: str) -> Callable[[DomainError], str]:
-    return lambda err: mapping.get(err.field or "", err.field if err.field in mapping.values() else default)
+@dataclass(frozen=True)
+class _ByField:
+    mapping: dict[str, str]
+    default: str
+
+    def column(self, err: DomainError, present) -> str:
+        field = err.field or ""
+        if field in self.mapping:
+            return self.mapping[field]
+        if field in self.mapping.values() or field in present:
+            return field
+        return self.default
+
+
+def by_field(mapping: dict[str, str], default: str) -> _ByField:
+    """The column a service's error is about: its field as mapped, else the field itself when the file has that
+    column (a serial too long for its field is the serial's problem, not the tag's), else `default`."""
+    return _ByField(mapping, default)
 
 
 class Kind:

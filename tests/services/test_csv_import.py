@@ -312,12 +312,16 @@ def test_a_user_line_reports_its_bad_email_role_and_password_together(app):
     assert where(report) == [(2, "email"), (2, "password"), (2, "role")]
 
 
-def test_an_asset_line_with_a_serial_longer_than_its_field_is_reported_on_its_line_and_nothing_is_registered(warehouse):
+def test_asset_lines_with_text_longer_than_its_field_are_reported_on_their_line_and_column(warehouse):
     """The session's length net (app/extensions.py) meets the row inside its savepoint: the line says why, the file
     is not applied — on PostgreSQL as on SQLite (PostgreSQL failed the whole import with a database error before)."""
-    header = "tag,manufacturer,model,category,serial\n"
-    text = header + "LN-0001,Fluke,87V,Test equipment,SN-1\n" + f"LN-0002,Fluke,87V,Test equipment,{'S' * 81}\n"
+    header = "tag,manufacturer,model,category,serial,supplier\n"
+    text = header + (f"LN-0001,Fluke,87V,Test equipment,{'S' * 81},\n"
+                     "LN-0002,Fluke,87V,Test equipment,SN-2,\n"
+                     f"LN-0003,Fluke,87V,Test equipment,SN-3,{'A' * 121}\n")
     report = run("assets", text, actor_id=warehouse.manager_id)
     assert not report.applied
-    assert [(p.line, p.message) for p in report.problems] == [(3, "The serial is at most 80 characters (81 given).")]
+    assert [(p.line, p.column, p.message) for p in report.problems] == [
+        (2, "serial", "The serial is at most 80 characters (81 given)."),
+        (4, "supplier", "The supplier is at most 120 characters (121 given).")]
     assert count(Asset) == 0
