@@ -225,10 +225,11 @@ def ensure_model_within(s: Session, *, manufacturer: str, name: str, category: s
     manufacturer, name, category = (manufacturer or "").strip(), (name or "").strip(), (category or "").strip()
     if not manufacturer or not name or not category:
         raise Invalid("A model needs a manufacturer, a model name and a category.", field="model")
-    found = s.scalar(select(AssetModel).where(AssetModel.manufacturer == manufacturer[:80],
-                                              AssetModel.name == name[:120]))
+    # Looked up and kept as typed: a name cut to its column could make two long names one model (the session
+    # refuses text longer than its column, saying the limit).
+    found = s.scalar(select(AssetModel).where(AssetModel.manufacturer == manufacturer, AssetModel.name == name))
     if found is None:
-        found = AssetModel(manufacturer=manufacturer[:80], name=name[:120], category=category[:60])
+        found = AssetModel(manufacturer=manufacturer, name=name, category=category)
         s.add(found)
         try:
             s.flush()
@@ -1063,7 +1064,7 @@ def create_kit(*, code: str, name: str, tags: list[str], uow: UnitOfWork) -> Kit
         s = uow.session
         if s.scalar(select(Kit.id).where(Kit.code == code)):
             raise Conflict(f"The kit code {code} is already used.", field="code")
-        kit = Kit(code=code, name=(name or code).strip()[:120])
+        kit = Kit(code=code, name=(name or code).strip())
         s.add(kit)
         s.flush()
         register_code(s, code, kind="kit", target_id=kit.id)
@@ -1101,7 +1102,7 @@ def create_licence(*, name: str, seats: int | None, vendor: str | None = None, e
     if seats is None or seats < 1:
         raise Invalid("A licence has at least one seat.", field="seats")
     with uow:
-        lic = Licence(name=name[:120], vendor=(vendor or "").strip() or None, seats=seats, expires_on=expires_on,
+        lic = Licence(name=name, vendor=(vendor or "").strip() or None, seats=seats, expires_on=expires_on,
                       notes=(notes or "").strip() or None)
         uow.session.add(lic)
         uow.commit()
@@ -1164,7 +1165,7 @@ def create_contract(*, kind: str, supplier: str, starts_on: date | None, ends_on
         raise Invalid("Scan the assets the contract covers.", field="tags")
     with uow:
         s = uow.session
-        contract = Contract(kind=kind, supplier=supplier.strip()[:120], reference=(reference or "").strip() or None,
+        contract = Contract(kind=kind, supplier=supplier.strip(), reference=(reference or "").strip() or None,
                             starts_on=starts_on, ends_on=ends_on, cost=cost or Decimal("0.00"),
                             notes=(notes or "").strip() or None)
         s.add(contract)

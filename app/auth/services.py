@@ -89,7 +89,7 @@ def create_user_within(session, *, email: str, name: str, role: str, password: s
         raise Conflict(f"A user with the email {email} already exists.", field="email")
     user = User(
         email=email,
-        name=name[:120],
+        name=name,
         role=role,
         password_hash=generate_password_hash(password, method=hash_method),
         active=True,

@@ -58,7 +58,7 @@ def update_location(*, code: str, name: str | None = None, walk_order=None, hold
             name = name.strip()
             if not name:
                 raise Invalid("Give the location a name.", field="name")
-            loc.name = name[:120]
+            loc.name = name
         if walk_order not in (None, ""):
             try:
                 loc.walk_order = int(str(walk_order).strip())
@@ -112,7 +112,7 @@ def create_location_within(
         raise Invalid("The walking order is between 0 and 1000000.", field="walk_order")
     loc = Location(
         code=code,
-        name=(name or code).strip()[:120],
+        name=(name or code).strip(),
         kind=kind,
         parent=parent,
         walk_order=walk_order,

@@ -209,7 +209,7 @@ def add_schedule(*, tag: str, title: str, kind: str = "preventive", every_days: 
     with uow:
         s = uow.session
         asset = lock_asset(s, tag)
-        sched = MaintenanceSchedule(asset_id=asset.id, title=title.strip()[:120], kind=kind, every_days=every_days,
+        sched = MaintenanceSchedule(asset_id=asset.id, title=title.strip(), kind=kind, every_days=every_days,
                                     every_hours=every_hours, last_done_on=starts_on or utcnow().date(),
                                     last_done_hours=_current_hours(s, asset.id) or 0, active=True)
         s.add(sched)

@@ -92,7 +92,7 @@ def add_order(s: Session, *, customer: str, lines: list[tuple[str, object]], act
     if number and (s.scalar(select(Order.id).where(Order.number == number)) or s.get(ScanCode, number)):
         raise Conflict(f"The order number {number} is already used.", field="number")
     site = find_location(s, site_code) if site_code else None
-    order = Order(number=number or placeholder_number(), customer=customer.strip()[:120],
+    order = Order(number=number or placeholder_number(), customer=customer.strip(),
                   ship_to=(ship_to or "").strip()[:2000], status="open",
                   site_id=site.id if site else (backorder_of.site_id if backorder_of else None),
                   created_by=actor_id, backorder_of_id=backorder_of.id if backorder_of else None)
@@ -463,7 +463,7 @@ def ship(*, number: str, carrier: str, tracking_number: str, actor_id: int | Non
             raise Conflict(f"Not everything picked for {order.number} is packed yet.", field="order")
         for pkg in order.packages:
             pkg.sealed = True
-        order.carrier = carrier[:60]
+        order.carrier = carrier
         order.tracking_number = tracking
         order.status = "shipped"
         order.shipped_at = utcnow()

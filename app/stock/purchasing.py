@@ -94,7 +94,7 @@ def add_po(s: Session, *, number: str | None = None, supplier: str, lines: list[
     if number and (s.scalar(select(PurchaseOrder.id).where(PurchaseOrder.number == number)) or s.get(ScanCode, number)):
         raise Conflict(f"The number {number} is already used.", field="number")
     site = find_location(s, site_code) if site_code else None
-    po = PurchaseOrder(number=number or placeholder_number(), supplier=(supplier or "").strip()[:120],
+    po = PurchaseOrder(number=number or placeholder_number(), supplier=(supplier or "").strip(),
                        status=status, expected_on=expected_on, site_id=site.id if site else None,
                        created_by=actor_id)
     s.add(po)

@@ -610,7 +610,7 @@ def _item_fields(values: dict) -> dict:
         name = (values["name"] or "").strip()
         if not name:
             raise Invalid("Give the item a name.", field="name")
-        out["name"] = name[:120]
+        out["name"] = name
     if "description" in values:
         out["description"] = (values["description"] or "").strip()[:4000]
     if "uom" in values:

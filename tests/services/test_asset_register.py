@@ -250,3 +250,13 @@ def test_text_kept_too_long_from_before_does_not_stop_a_change_of_something_else
     db.session.rollback()
     kept = db.session.get(Asset, asset.id)
     assert (kept.status, kept.serial) == ("deployed", "S" * 100)
+
+
+def test_a_model_name_longer_than_its_field_is_refused_not_cut_into_another_model():
+    """Names were cut to their columns and then looked up: two long names with the same start became one model."""
+    base = "Calibrator " + "x" * 109  # 120 characters: fits
+    first = services.ensure_model(manufacturer="Fluke", name=base, category="Test equipment", uow=UnitOfWork())
+    with pytest.raises(Invalid, match="The name is at most 120 characters"):
+        services.ensure_model(manufacturer="Fluke", name=base + " Mk II", category="Test equipment", uow=UnitOfWork())
+    assert services.ensure_model(manufacturer="Fluke", name=base, category="Test equipment",
+                                 uow=UnitOfWork()).id == first.id
