@@ -374,12 +374,19 @@ def _require_active(item: Item) -> None:
 def _movement_values(*, kind: str, item: Item, qty: Decimal, who: Actor, lot: str = "", expiry=None,
                      src: Location | None = None, dst: Location | None = None, unit_cost=None, total_cost=None,
                      reference: str = "", reason: str = "") -> dict:
+    # The ledger row goes in as a plain INSERT, which the session's length net (app/extensions.py) does not see: its
+    # typed text is checked here, for every kind of movement.
+    reference, reason = reference or "", reason or ""
+    if len(reference) > 80:
+        raise Invalid("The reference is at most 80 characters (a job, order or customer).", field="reference")
+    if len(reason) > 40:
+        raise Invalid("The reason is at most 40 characters.", field="reason")
     return {
         "kind": kind, "item_id": item.id, "quantity": qty, "lot": lot,
         "serial": lot if item.tracking == "serial" else None, "expiry": expiry,
         "from_location_id": src.id if src else None, "to_location_id": dst.id if dst else None,
-        "unit_cost": unit_cost, "total_cost": total_cost, "reference": (reference or "")[:80],
-        "reason": (reason or "")[:40], "actor_id": who.actor_id, "source": who.source, "scan_id": who.scan_id,
+        "unit_cost": unit_cost, "total_cost": total_cost, "reference": reference,
+        "reason": reason, "actor_id": who.actor_id, "source": who.source, "scan_id": who.scan_id,
         "device_time": who.device_time, "created_at": utcnow(),
     }
 
@@ -875,10 +882,6 @@ def return_stock(*, code: str | None = None, sku: str | None = None, location_co
     """Stock coming back (unused parts from a job, a customer return) into a bin, at the item's current cost. An
     expired lot is taken back too (with a warning): it is ours again either way, and a pick refuses it."""
     reference, reason = (reference or "").strip(), (reason or "").strip()
-    if len(reference) > 80:
-        raise Invalid("The reference is at most 80 characters (a job, order or customer).", field="reference")
-    if len(reason) > 40:
-        raise Invalid("The reason is at most 40 characters.", field="reason")
     with uow:
         s = uow.session
         claim_scan(uow, "stock.return", who, at_commit=True, code=code, sku=sku, loc=location_code, qty=quantity,

@@ -531,3 +531,27 @@ def test_a_purchase_order_closed_after_the_screen_showed_it_takes_no_receipt(war
     db.session.remove()
     assert on_hand(item_id, "WH-DOCK") == 0
     assert purchasing.get_po(db.session, number).status == "closed"
+
+
+@pytest.mark.parametrize(("kind", "field", "limit"), [("issue", "reference", 80), ("return", "reference", 80),
+                                                      ("return", "reason", 40), ("move", "reference", 80)])
+def test_typed_text_longer_than_the_ledger_keeps_is_refused_not_cut(warehouse, make_item, put_stock, who, kind, field,
+                                                                    limit):
+    """A movement's reference and reason went into the ledger cut to fit (an issue's job number lost its end
+    without a word); every kind of movement now refuses them with the limit, and nothing moves."""
+    item = make_item()
+    put_stock(item, "A-01", 5)
+    before = db.session.query(StockMovement).count()
+    text_ = {field: "J" * (limit + 1)}
+    with pytest.raises(Invalid, match=f"The {field} is at most {limit} characters") as refused:
+        if kind == "issue":
+            stock.take_out(kind="issue", sku=item.sku, location_code="A-01", quantity=1, who=who(), uow=U(), **text_)
+        elif kind == "return":
+            stock.return_stock(sku=item.sku, location_code="A-01", quantity=1, who=who(), uow=U(), **text_)
+        else:
+            stock.relocate(kind="move", sku=item.sku, from_code="A-01", to_code="A-02", quantity=1, who=who(), uow=U(),
+                           **text_)
+    assert refused.value.field == field
+    db.session.rollback()
+    assert db.session.query(StockMovement).count() == before and queries.verify(db.session) == []
+    assert queries.total_on_hand(db.session, item.id) == 5
